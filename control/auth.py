@@ -1,0 +1,197 @@
+"""Accounts, logins with throttling, and bearer tokens (stored hashed, expiring)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from control.config import AuthSettings
+from control.db import Database, utcnow
+from control.models import AuthToken, User
+from control.passwords import DUMMY_HASH, check_password_strength, hash_password, verify_password
+from control.policy import ROLES, Principal
+from control.registry import CourtRegistry
+
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+_CACHE_SECONDS = 30.0
+_MAX_TRACKED = 100_000
+
+
+class AuthError(Exception):
+    """A login or account request that must be refused; `status` is the HTTP code."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.retry_after = status, message, retry_after
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_account(username: str, role: str, court: str | None, registry: CourtRegistry) -> None:
+    """Raise AuthError(400) unless the name, role and court make a valid account."""
+    if not 2 <= len(username) <= 64 or not set(username) <= USERNAME_CHARS:
+        raise AuthError(400, "username must be 2-64 characters of a-z 0-9 . _ -")
+    if role not in ROLES or role == "public":
+        raise AuthError(400, f"role must be one of {', '.join(r for r in ROLES if r != 'public')}")
+    if role == "admin" and court is not None:
+        raise AuthError(400, "an admin belongs to no court")
+    if role != "admin" and court not in registry.courts:
+        raise AuthError(400, f"a {role} needs an existing court code")
+
+
+def add_user(
+    session: Session, registry: CourtRegistry, username: str, role: str, court: str | None,
+    password: str, display_name: str = "",
+) -> User:
+    validate_account(username, role, court, registry)
+    problem = check_password_strength(password)
+    if problem:
+        raise AuthError(400, problem)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AuthError(409, f"user {username} already exists")
+    user = User(username=username, role=role, court_code=court, display_name=display_name,
+                password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    problem = check_password_strength(password)
+    if problem:
+        raise AuthError(400, problem)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AuthError(404, f"no user {username}")
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+
+
+class _Throttle:
+    """Failure timestamps per key (user or address) in a sliding window, bounded in size."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._fails: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def blocked_for(self, key: str, now: float) -> float:
+        fails = self._fails.get(key)
+        if not fails:
+            return 0.0
+        while fails and fails[0] <= now - self.window:
+            fails.popleft()
+        if len(fails) < self.limit:
+            return 0.0
+        return fails[0] + self.window - now
+
+    def fail(self, key: str, now: float) -> None:
+        fails = self._fails.setdefault(key, deque(maxlen=self.limit))
+        fails.append(now)
+        self._fails.move_to_end(key)
+        while len(self._fails) > _MAX_TRACKED:
+            self._fails.popitem(last=False)
+
+    def clear(self, key: str) -> None:
+        self._fails.pop(key, None)
+
+
+@dataclass
+class _Cached:
+    principal: Principal
+    expires: float
+    fetched: float
+
+
+class Authenticator:
+    """Checks passwords, issues and resolves bearer tokens; remembers recent tokens briefly."""
+
+    def __init__(self, db: Database, settings: AuthSettings) -> None:
+        self.db, self.settings = db, settings
+        self._throttle = _Throttle(settings.lockout_failures, settings.lockout_window_s)
+        self._cache: dict[str, _Cached] = {}
+
+    async def login(self, username: str, password: str, address: str) -> tuple[str, Principal]:
+        now = time.monotonic()
+        keys = (f"user:{username.lower()}", f"addr:{address}")
+        wait = max(self._throttle.blocked_for(k, now) for k in keys)
+        if wait > 0:
+            raise AuthError(429, "too many failed logins; try again later", retry_after=wait)
+
+        def check(session: Session) -> tuple[str, Principal] | None:
+            user = session.scalar(select(User).where(User.username == username))
+            ok = verify_password(password, user.password_hash if user else DUMMY_HASH)
+            if user is None or not ok or not user.active:
+                return None
+            token = secrets.token_urlsafe(32)
+            session.add(AuthToken(
+                token_hash=token_digest(token), user_id=user.id, address=address[:64],
+                expires_at=utcnow() + timedelta(hours=self.settings.token_ttl_hours),
+            ))
+            return token, Principal(user.username, user.role, user.court_code, user.id)
+
+        result = await self.db.run(check)
+        if result is None:
+            for key in keys:
+                self._throttle.fail(key, time.monotonic())
+            await asyncio.sleep(self.settings.failure_delay_ms / 1000)
+            raise AuthError(401, "invalid username or password")
+        self._throttle.clear(keys[0])
+        return result
+
+    async def resolve(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for, or None if unknown or expired."""
+        if not token or len(token) > 256:
+            return None
+        digest = token_digest(token)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit and now < hit.expires and now - hit.fetched < _CACHE_SECONDS:
+            return hit.principal
+
+        def lookup(session: Session) -> tuple[Principal, float] | None:
+            row = session.execute(
+                select(User, AuthToken.expires_at)
+                .join(AuthToken, AuthToken.user_id == User.id)
+                .where(AuthToken.token_hash == digest)
+            ).first()
+            if row is None or not row[0].active:
+                return None
+            user, expires_at = row
+            left = (expires_at - utcnow()).total_seconds()
+            if left <= 0:
+                return None
+            return Principal(user.username, user.role, user.court_code, user.id), left
+
+        found = await self.db.run(lookup)
+        if found is None:
+            self._cache.pop(digest, None)
+            return None
+        if len(self._cache) > _MAX_TRACKED:
+            self._cache.clear()
+        self._cache[digest] = _Cached(found[0], now + found[1], now)
+        return found[0]
+
+    async def logout(self, token: str) -> None:
+        digest = token_digest(token)
+        self._cache.pop(digest, None)
+        await self.db.run(
+            lambda s: s.execute(delete(AuthToken).where(AuthToken.token_hash == digest))
+        )
+
+    async def purge_expired(self) -> int:
+        def purge(session: Session) -> int:
+            result = session.execute(delete(AuthToken).where(AuthToken.expires_at < utcnow()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+        return await self.db.run(purge)

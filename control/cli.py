@@ -1,0 +1,133 @@
+"""`courtav` command line: serve, manage users, check the audit trail."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from sqlalchemy import select
+
+from control.app import build_services, create_app
+from control.audit import AuditLog
+from control.auth import AuthError, add_user, set_password
+from control.config import ConfigError, Settings, load_settings
+from control.db import Database
+from control.demo import ensure_demo_users, format_logins
+from control.logs import configure_logging
+from control.models import User
+from control.policy import ROLES
+from control.registry import CourtRegistry
+
+
+def _read_password(prompt: str) -> str:
+    """From the terminal without echo, or one line of standard input when piped."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("again: ") != first:
+            raise AuthError(400, "the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _open(settings: Settings) -> tuple[Database, CourtRegistry]:
+    services = build_services(settings)
+    return services.db, services.registry
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    server = settings.server
+    if args.host or args.port is not None:
+        server = type(server)(args.host or server.host,
+                              server.port if args.port is None else args.port,
+                              server.max_body_bytes)
+        settings = settings.with_overrides(server=server)
+    configure_logging(settings.log)
+    services = build_services(settings)
+    app = create_app(settings, services)
+    print(f"courtav serving on http://{server.host}:{server.port}/", flush=True)
+    print(f"  database: {settings.database_url}", flush=True)
+    if settings.demo.enabled:
+        logins = ensure_demo_users(settings, services.db, services.registry)
+        print(format_logins(logins, settings.data_dir), flush=True)
+    web.run_app(app, host=server.host, port=server.port, print=None,
+                access_log_format='%a "%r" %s %b %Tf')
+    return 0
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    db, registry = _open(settings)
+    try:
+        with db.session() as session:
+            if args.users_cmd == "add":
+                password = _read_password(f"password for {args.name}: ")
+                add_user(session, registry, args.name, args.role, args.court, password,
+                         args.display_name or "")
+                print(f"added {args.name} ({args.role})")
+            elif args.users_cmd == "passwd":
+                set_password(session, args.name, _read_password(f"new password for {args.name}: "))
+                print(f"password changed for {args.name}; their sessions were ended")
+            else:
+                for user in session.scalars(select(User).order_by(User.username)):
+                    state = "" if user.active else " (disabled)"
+                    print(f"{user.username}\t{user.role}\t{user.court_code or '-'}{state}")
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    db, _ = _open(settings)
+    try:
+        with db.session() as session:
+            broken = AuditLog(db).verify(session)
+    finally:
+        db.close()
+    if broken is None:
+        print("audit trail intact")
+        return 0
+    print(f"audit trail broken at record {broken}", file=sys.stderr)
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="courtav", description=__doc__)
+    p.add_argument("--config", help="config file (default: $COURTAV_CONFIG or the bundled one)")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    users = sub.add_parser("users", help="manage accounts")
+    usub = users.add_subparsers(dest="users_cmd", required=True)
+    add = usub.add_parser("add", help="add a user; the password is read from standard input")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r for r in ROLES if r != "public"])
+    add.add_argument("--court", help="court code (all roles but admin)")
+    add.add_argument("--display-name")
+    usub.add_parser("list", help="list users")
+    passwd = usub.add_parser("passwd", help="set a user's password (read from standard input)")
+    passwd.add_argument("name")
+    audit = sub.add_parser("audit", help="audit trail")
+    audit.add_subparsers(dest="audit_cmd", required=True).add_parser(
+        "verify", help="recompute the hash chain")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        handler = {"serve": cmd_serve, "users": cmd_users, "audit": cmd_audit}[args.command]
+        return handler(args, settings)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except AuthError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

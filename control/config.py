@@ -1,0 +1,257 @@
+"""Typed server settings read once from `configs/courtav.toml`, overridden by environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "courtav.toml"
+ROLES = ("admin", "president", "judge", "clerk", "security", "public")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration file or variable is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class IceSettings:
+    hosts: tuple[str, ...] = ()
+    udp_port_min: int = 0
+    udp_port_max: int = 0
+    servers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    token_ttl_hours: float = 12.0
+    failure_delay_ms: int = 400
+    lockout_failures: int = 5
+    lockout_window_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    court: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    enabled: bool = False
+    test_pattern_rooms: tuple[str, ...] = ()
+    users: tuple[DemoUser, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to start, resolved to absolute paths."""
+
+    config_file: Path
+    data_dir: Path
+    recordings_dir: Path
+    province_file: Path
+    database_url: str
+    server: ServerSettings = field(default_factory=ServerSettings)
+    ice: IceSettings = field(default_factory=IceSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+class _Table:
+    """One TOML table with typed, named access; unknown keys are reported."""
+
+    def __init__(self, data: Mapping[str, Any], where: str, source: Path) -> None:
+        self.data, self.where, self.source = data, where, source
+        self.used: set[str] = set()
+
+    def _fail(self, key: str, msg: str) -> ConfigError:
+        return ConfigError(f"{self.source}: [{self.where}] {key}: {msg}")
+
+    def get(self, key: str, kind: type[T], default: T) -> T:
+        self.used.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self._fail(key, f"expected {kind.__name__}, got {value!r}")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, [])
+        if not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "expected a list of strings")
+        return tuple(value)
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.get(key, dict, {}), f"{self.where}.{key}".strip("."), self.source)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self._fail(unknown[0], "unknown key")
+
+
+def _port(value: int, where: str) -> int:
+    if not 0 <= value <= 65535:
+        raise ConfigError(f"{where}: port {value} is outside 0..65535")
+    return value
+
+
+def _server(t: _Table) -> ServerSettings:
+    s = ServerSettings(
+        host=t.get("host", str, "127.0.0.1"),
+        port=_port(t.get("port", int, 8080), f"{t.source}: [server] port"),
+        max_body_bytes=t.get("max_body_bytes", int, 1_048_576),
+    )
+    if s.max_body_bytes < 1024:
+        raise ConfigError(f"{t.source}: [server] max_body_bytes: must be at least 1024")
+    t.done()
+    return s
+
+
+def _ice(t: _Table) -> IceSettings:
+    s = IceSettings(
+        hosts=t.strings("hosts"),
+        udp_port_min=_port(t.get("udp_port_min", int, 0), f"{t.source}: [ice] udp_port_min"),
+        udp_port_max=_port(t.get("udp_port_max", int, 0), f"{t.source}: [ice] udp_port_max"),
+        servers=t.strings("servers"),
+    )
+    if s.udp_port_max and s.udp_port_max < s.udp_port_min:
+        raise ConfigError(f"{t.source}: [ice] udp_port_max: below udp_port_min")
+    t.done()
+    return s
+
+
+def _auth(t: _Table) -> AuthSettings:
+    s = AuthSettings(
+        token_ttl_hours=t.get("token_ttl_hours", float, 12.0),
+        failure_delay_ms=t.get("failure_delay_ms", int, 400),
+        lockout_failures=t.get("lockout_failures", int, 5),
+        lockout_window_s=t.get("lockout_window_s", float, 300.0),
+    )
+    if s.token_ttl_hours <= 0 or s.lockout_failures < 1 or s.failure_delay_ms < 0:
+        raise ConfigError(f"{t.source}: [auth]: ttl and lockout must be positive, delay >= 0")
+    t.done()
+    return s
+
+
+def _log(t: _Table) -> LogSettings:
+    s = LogSettings(level=t.get("level", str, "INFO").upper(), format=t.get("format", str, "json"))
+    if s.level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{t.source}: [log] level: {s.level!r} is not DEBUG/INFO/WARNING/ERROR")
+    if s.format not in ("json", "text"):
+        raise ConfigError(f"{t.source}: [log] format: {s.format!r} is not json or text")
+    t.done()
+    return s
+
+
+def _demo(t: _Table) -> DemoSettings:
+    users = []
+    for i, raw in enumerate(t.get("users", list, [])):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{t.source}: [demo.users] entry {i}: expected a table")
+        u = _Table(raw, f"demo.users.{i}", t.source)
+        user = DemoUser(
+            username=u.get("username", str, ""),
+            role=u.get("role", str, ""),
+            court=u.get("court", str, "") or None,
+            password=u.get("password", str, "") or None,
+        )
+        u.done()
+        if not user.username or user.role not in ROLES:
+            raise ConfigError(f"{t.source}: [demo.users] entry {i}: needs username and a role")
+        users.append(user)
+    s = DemoSettings(
+        enabled=t.get("enabled", bool, False),
+        test_pattern_rooms=t.strings("test_pattern_rooms"),
+        users=tuple(users),
+    )
+    t.done()
+    return s
+
+
+def load_settings(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the config file (COURTAV_CONFIG or the default) and apply environment overrides."""
+    env = os.environ if env is None else env
+    source = Path(path or env.get("COURTAV_CONFIG") or DEFAULT_CONFIG).resolve()
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    root = _Table(raw, "", source)
+    server = _server(root.table("server"))
+    db, paths = root.table("database"), root.table("paths")
+    database_url = db.get("url", str, "")
+    db.done()
+    data_dir = Path(paths.get("data_dir", str, "data"))
+    data_dir = Path(env.get("COURTAV_DATA_DIR") or data_dir)
+    recordings = paths.get("recordings_dir", str, "")
+    province = source.parent / paths.get("province", str, "province.toml")
+    paths.done()
+    ice, auth, log, demo = (
+        _ice(root.table("ice")),
+        _auth(root.table("auth")),
+        _log(root.table("log")),
+        _demo(root.table("demo")),
+    )
+    root.done()
+    if "COURTAV_HOST" in env:
+        server = replace(server, host=env["COURTAV_HOST"])
+    if "COURTAV_PORT" in env:
+        try:
+            port = _port(int(env["COURTAV_PORT"]), "COURTAV_PORT")
+        except ValueError:
+            raise ConfigError(f"COURTAV_PORT: {env['COURTAV_PORT']!r} is not a number") from None
+        server = replace(server, port=port)
+    if "COURTAV_ICE_HOSTS" in env:
+        hosts = tuple(h.strip() for h in env["COURTAV_ICE_HOSTS"].split(",") if h.strip())
+        ice = replace(ice, hosts=hosts)
+    if "COURTAV_LOG_LEVEL" in env:
+        log = replace(log, level=env["COURTAV_LOG_LEVEL"].upper())
+    data_dir = data_dir.resolve()
+    database_url = env.get("COURTAV_DATABASE_URL") or database_url
+    if not database_url:
+        database_url = f"sqlite:///{data_dir / 'courtav.db'}"
+    return Settings(
+        config_file=source,
+        data_dir=data_dir,
+        recordings_dir=(Path(recordings) if recordings else data_dir / "recordings").resolve(),
+        province_file=province.resolve(),
+        database_url=database_url,
+        server=server,
+        ice=ice,
+        auth=auth,
+        log=log,
+        demo=demo,
+    )

@@ -1,0 +1,132 @@
+"""Request plumbing shared by every route: services, the caller, JSON bodies, paging."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from control.errors import ApiError
+from control.policy import PUBLIC, Principal, Target
+
+if TYPE_CHECKING:
+    from control.audit import AuditLog
+    from control.auth import Authenticator
+    from control.bus import EventBus
+    from control.catalog import RoomCatalog
+    from control.config import Settings
+    from control.db import Database
+    from control.monitoring import RoomMonitor
+    from control.policy import Policy
+    from control.registry import CourtRegistry
+
+
+@dataclass
+class Services:
+    """Everything a route may need, built once by the app factory."""
+
+    settings: Settings
+    db: Database
+    registry: CourtRegistry
+    policy: Policy
+    bus: EventBus
+    monitor: RoomMonitor
+    auth: Authenticator
+    audit: AuditLog
+    catalog: RoomCatalog
+
+
+SERVICES = web.AppKey("services", Services)
+_PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def services(request: web.Request) -> Services:
+    return request.config_dict[SERVICES]
+
+
+def bearer_token(request: web.Request) -> str:
+    """The token from `Authorization: Bearer ...`, else the `token` cookie, else ''."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get("token", "")
+
+
+async def principal(request: web.Request) -> Principal:
+    """Who is asking; the anonymous public when no valid token came with the request."""
+    cached = request.get(_PRINCIPAL)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    who = (await services(request).auth.resolve(token) if token else None) or PUBLIC
+    request[_PRINCIPAL] = who
+    return who
+
+
+async def require_user(request: web.Request) -> Principal:
+    who = await principal(request)
+    if who.is_anonymous:
+        raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+async def require(request: web.Request, action: str, target: Target,
+                  hide: bool = False) -> Principal:
+    """Allow or raise: 401 for the anonymous, 403 (or 404 when `hide`) for others."""
+    who = await principal(request)
+    if services(request).policy.can(who, action, target):
+        return who
+    if who.is_anonymous:
+        raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
+    if hide:
+        raise ApiError(404, "not found")
+    raise ApiError(403, "forbidden", {"action": action})
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or ""
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or a 4xx naming what is wrong with it."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "expected Content-Type: application/json")
+    raw = await request.read()
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "malformed JSON", str(exc)) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "expected a JSON object")
+    return body
+
+
+def field(body: dict[str, Any], name: str, kind: type, required: bool = True,
+          max_len: int = 256) -> Any:
+    """One typed field of a JSON body; wrong types and over-long strings are 400."""
+    if name not in body or body[name] is None:
+        if required:
+            raise ApiError(400, f"missing field {name!r}")
+        return None
+    value = body[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ApiError(400, f"field {name!r} must be {kind.__name__}")
+    if isinstance(value, str) and len(value) > max_len:
+        raise ApiError(400, f"field {name!r} is longer than {max_len} characters")
+    return value
+
+
+def query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"query parameter {name!r} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, f"query parameter {name!r} must be between {lo} and {hi}")
+    return value

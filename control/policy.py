@@ -1,0 +1,142 @@
+"""The one access policy: may this principal do this action on this target?
+
+Every route (REST, WHIP/WHEP, playback, WebSocket events) asks `Policy.can`. A court sees its own
+business and, for presidents and security staff, that of the courts below it; never a higher or a
+sibling court's. The public sees only what has been disclosed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Final
+
+from control.registry import CourtRegistry
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a logged-in user, or the anonymous public."""
+
+    username: str
+    role: str
+    court: str | None = None
+    user_id: int | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None
+
+
+PUBLIC: Final = Principal(username="", role="public")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is asked about: a court, room, feed, hearing or recording, by owning court."""
+
+    kind: str = "court"  # court | room | feed | hearing | recording | alert | system
+    court: str | None = None
+    room: str | None = None
+    feed: str | None = None
+    disclosed: bool = False
+    staff: frozenset[str] = field(default_factory=frozenset)
+    private: bool = False
+
+
+class Scope(Enum):
+    EVERYWHERE = "everywhere"
+    SUBTREE = "subtree"
+    OWN_COURT = "own court"
+    DISCLOSED = "disclosed"
+
+
+ACTIONS: Final = frozenset(
+    {
+        "court.view", "room.status", "room.view", "room.publish", "room.record",
+        "recording.view", "recording.export", "hearing.view", "hearing.schedule",
+        "hearing.mark", "alert.view", "alert.ack", "wall.use", "audit.view", "user.manage",
+    }
+)
+
+_ROLES: Final[dict[str, tuple[Scope, frozenset[str]]]] = {
+    "admin": (Scope.EVERYWHERE, ACTIONS),
+    "president": (
+        Scope.SUBTREE,
+        frozenset({
+            "court.view", "room.status", "room.view", "recording.view", "recording.export",
+            "hearing.view", "alert.view", "alert.ack", "wall.use", "audit.view",
+        }),
+    ),
+    "judge": (
+        Scope.OWN_COURT,
+        frozenset({
+            "court.view", "room.status", "room.view", "recording.view", "hearing.view",
+            "hearing.mark",
+        }),
+    ),
+    "clerk": (
+        Scope.OWN_COURT,
+        frozenset({
+            "court.view", "room.status", "room.view", "room.publish", "room.record",
+            "recording.view", "hearing.view", "hearing.schedule", "hearing.mark",
+        }),
+    ),
+    "security": (
+        Scope.SUBTREE,
+        frozenset({"court.view", "room.status", "room.view", "alert.view", "alert.ack",
+                   "wall.use"}),
+    ),
+    "public": (Scope.DISCLOSED, frozenset({"room.view", "recording.view", "hearing.view"})),
+}
+
+# A judge reaches hearings and recordings only where they sit on the bench.
+_JUDGE_OWN_WORK: Final = frozenset({"hearing.view", "hearing.mark", "recording.view"})
+
+_CASE_WORK: Final = frozenset({"hearing", "recording"})
+
+ROLES: Final = tuple(_ROLES)
+
+
+class Policy:
+    """Answers `can(principal, action, target)` against the court tree."""
+
+    def __init__(self, registry: CourtRegistry) -> None:
+        self.registry = registry
+        self._everywhere = frozenset(registry.courts)
+
+    def can(self, who: Principal, action: str, target: Target) -> bool:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        if target.private:
+            return False
+        scope, allowed = _ROLES.get(who.role, (Scope.DISCLOSED, frozenset()))
+        if action not in allowed:
+            return False
+        if scope is Scope.EVERYWHERE:
+            return True
+        if scope is Scope.DISCLOSED:
+            return target.disclosed
+        if who.court is None or target.court is None:
+            return False
+        if scope is Scope.SUBTREE:
+            if not self.registry.is_within(target.court, who.court):
+                return False
+        elif target.court != who.court:
+            return False
+        if who.role == "judge" and action in _JUDGE_OWN_WORK and target.kind in _CASE_WORK:
+            return who.username in target.staff
+        return True
+
+    def visible_courts(self, who: Principal, action: str = "court.view") -> frozenset[str]:
+        """Codes of the courts where `who` may do `action` on the court itself."""
+        scope, allowed = _ROLES.get(who.role, (Scope.DISCLOSED, frozenset()))
+        if action not in allowed or scope is Scope.DISCLOSED or (
+            scope is not Scope.EVERYWHERE and who.court is None
+        ):
+            return frozenset()
+        if scope is Scope.EVERYWHERE:
+            return self._everywhere
+        if scope is Scope.SUBTREE:
+            return self.registry.subtree(who.court or "")
+        return frozenset({who.court}) if who.court in self.registry.courts else frozenset()

@@ -1,0 +1,1 @@
+"""courtav recorder package."""

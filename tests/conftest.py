@@ -1,0 +1,91 @@
+"""Shared fixtures: a province database built once per run, copied fresh for each test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from control.app import build_services, create_app
+from control.auth import add_user
+from control.config import AuthSettings, DemoSettings, Settings, load_settings
+from control.http import Services
+
+# One account per role, at courts chosen so tests can speak of own/child/parent/sibling.
+TEST_USERS = {
+    "admin": ("admin", None),
+    "pres.hl": ("president", "HL"),
+    "pres.harbin": ("president", "HL01"),
+    "pres.daoli": ("president", "HL0102"),
+    "judge.daoli": ("judge", "HL0102"),
+    "clerk.daoli": ("clerk", "HL0102"),
+    "sec.harbin": ("security", "HL01"),
+    "sec.daoli": ("security", "HL0102"),
+}
+PASSWORD = "correct horse battery"
+
+
+def make_settings(data_dir: Path, **env: str) -> Settings:
+    settings = load_settings(env={"COURTAV_DATA_DIR": str(data_dir), **env})
+    return replace(
+        settings,
+        auth=AuthSettings(failure_delay_ms=0, lockout_failures=5, lockout_window_s=60),
+        demo=DemoSettings(enabled=False),
+    )
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the whole province and the test users, built once per run."""
+    data = tmp_path_factory.mktemp("template")
+    svc = build_services(make_settings(data))
+    with svc.db.session() as session:
+        for name, (role, court) in TEST_USERS.items():
+            add_user(session, svc.registry, name, role, court, PASSWORD)
+    svc.db.close()
+    return data
+
+
+@pytest.fixture
+def settings(template_dir: Path, tmp_path: Path) -> Settings:
+    data = tmp_path / "data"
+    shutil.copytree(template_dir, data)
+    return make_settings(data)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = build_services(settings)
+    yield svc
+    svc.db.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings, services: Services) -> TestClient:
+    return await aiohttp_client(create_app(settings, services))
+
+
+async def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    resp = await client.post("/api/login", json={"username": username, "password": password})
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["token"]
+
+
+@pytest.fixture
+async def tokens(client: TestClient) -> dict[str, str]:
+    result = {name: await login(client, name) for name in TEST_USERS}
+    client.session.cookie_jar.clear()  # requests carry only the credentials a test gives
+    return result
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"

@@ -1,0 +1,65 @@
+"""The same schema and code on PostgreSQL (CI starts one; elsewhere set the URL to run it)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from control.app import build_services, create_app
+from control.auth import add_user
+from control.config import Settings
+from tests.conftest import PASSWORD, auth, in_ci, login
+
+URL = os.environ.get("COURTAV_TEST_POSTGRES_URL", "")
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not URL:
+        if in_ci():
+            pytest.fail("CI=true but COURTAV_TEST_POSTGRES_URL is not set (.ci/run starts one)")
+        pytest.skip("set COURTAV_TEST_POSTGRES_URL to run against PostgreSQL")
+    name = f"courtav_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def test_schema_and_api_on_postgres(aiohttp_client, settings: Settings,
+                                          pg_url: str) -> None:
+    pg_settings = replace(settings, database_url=pg_url)
+    svc = build_services(pg_settings)
+    assert svc.db.engine.dialect.name == "postgresql"
+    assert len(svc.registry.rooms) == 888
+    with svc.db.session() as session:
+        add_user(session, svc.registry, "pres.harbin", "president", "HL01", PASSWORD)
+    # Loading the province again on the same database changes nothing.
+    again = build_services(pg_settings)
+    assert again.registry.rooms == svc.registry.rooms
+    again.db.close()
+    client: TestClient = await aiohttp_client(create_app(pg_settings, svc))
+    token = await login(client, "pres.harbin")
+    r = await client.get("/api/courtrooms", headers=auth(token))
+    body = await r.json()
+    assert 0 < body["total"] < 888
+    me = await client.get("/api/me", headers=auth(token))
+    assert (await me.json())["court"] == "HL01"
+    with svc.db.session() as session:
+        assert svc.audit.verify(session) is None
+        count = session.execute(text("select count(*) from audit_events")).scalar_one()
+    assert count == 1
