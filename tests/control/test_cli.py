@@ -36,7 +36,8 @@ def test_users_add_list_passwd(monkeypatch: pytest.MonkeyPatch, settings: Settin
                    "another secret 2\n") == 0
     # Refusals: duplicate, weak password, unknown court, admin with a court, unknown user.
     bad = [
-        (["users", "add", "clerk.nangang", "--role", "clerk", "--court", "HL0103"], "fine password 3"),
+        (["users", "add", "clerk.nangang", "--role", "clerk", "--court", "HL0103"],
+         "fine password 3"),
         (["users", "add", "newbie", "--role", "judge", "--court", "HL0103"], "short"),
         (["users", "add", "newbie", "--role", "judge", "--court", "XX99"], "long enough pw"),
         (["users", "add", "boss", "--role", "admin", "--court", "HL"], "long enough pw"),

@@ -17,7 +17,7 @@ CLERK = Principal("clerk", "clerk", "HL0102", 5)
 SEC = Principal("sec", "security", "HL01", 6)
 
 OWN, CHILD, PARENT, SIBLING = "own", "child", "parent", "sibling"
-COURT_OF = {
+COURT_OF: dict[str, dict[str, str | None]] = {
     # relation -> court of the target, for a user at HL01 / for a user at HL0102
     "HL01": {OWN: "HL01", CHILD: "HL0102", PARENT: "HL", SIBLING: "HL02"},
     "HL0102": {OWN: "HL0102", CHILD: None, PARENT: "HL01", SIBLING: "HL0103"},

@@ -46,7 +46,8 @@ def _write(tmp_path: Path, body: str) -> Path:
     return path
 
 
-HIGH = '[[courts]]\ncode = "HL"\ncase_prefix = "黑"\nname_zh = "高"\nname_en = "H"\nlevel = "high"\n'
+HIGH = ('[[courts]]\ncode = "HL"\ncase_prefix = "黑"\nname_zh = "高"\nname_en = "H"\n'
+        'level = "high"\n')
 MID = ('[[courts]]\ncode = "HL01"\ncase_prefix = "黑01"\nname_zh = "中"\nname_en = "M"\n'
        'level = "intermediate"\nparent = "HL"\n')
 
