@@ -93,13 +93,16 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="courtav", description=__doc__)
-    p.add_argument("--config", help="config file (default: $COURTAV_CONFIG or the bundled one)")
+    # --config is accepted before or after the sub-command: `courtav serve --config x.toml`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="config file (default: $COURTAV_CONFIG or the bundled one)")
+    p = argparse.ArgumentParser(prog="courtav", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the server")
+    serve = sub.add_parser("serve", help="run the server", parents=[common])
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    users = sub.add_parser("users", help="manage accounts")
+    users = sub.add_parser("users", help="manage accounts", parents=[common])
     usub = users.add_subparsers(dest="users_cmd", required=True)
     add = usub.add_parser("add", help="add a user; the password is read from standard input")
     add.add_argument("name")
@@ -109,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     usub.add_parser("list", help="list users")
     passwd = usub.add_parser("passwd", help="set a user's password (read from standard input)")
     passwd.add_argument("name")
-    audit = sub.add_parser("audit", help="audit trail")
+    audit = sub.add_parser("audit", help="audit trail", parents=[common])
     audit.add_subparsers(dest="audit_cmd", required=True).add_parser(
         "verify", help="recompute the hash chain")
     return p
@@ -118,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(getattr(args, "config", None))
         handler = {"serve": cmd_serve, "users": cmd_users, "audit": cmd_audit}[args.command]
         return handler(args, settings)
     except ConfigError as exc:

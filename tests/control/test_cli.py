@@ -56,6 +56,8 @@ def test_bad_config_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     cfg.write_text("[server]\nport = 'x'\n")
     assert main(["--config", str(cfg), "users", "list"]) == 2
     assert "[server] port: expected int" in capsys.readouterr().err
+    assert main(["serve", "--config", str(cfg), "--port", "1"]) == 2
+    assert f"{cfg}: [server] port" in capsys.readouterr().err
 
 
 def free_port() -> int:
