@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from control import api_auth, api_courts, api_events
+from control import api_auth, api_courts, api_events, live
 from control.audit import AuditLog
 from control.auth import Authenticator
 from control.bus import EventBus
@@ -22,6 +22,7 @@ from control.monitoring import RoomMonitor
 from control.policy import Policy
 from control.province import load_province
 from control.registry import CourtRegistry, sync_province
+from webui import routes as webui_routes
 
 log = logging.getLogger("courtav")
 
@@ -56,6 +57,13 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+async def _media(app: web.Application) -> AsyncIterator[None]:
+    media = app[live.LIVE]
+    await media.start()
+    yield
+    await media.stop()
+
+
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     svc = app[SERVICES]
 
@@ -79,9 +87,14 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes
     )
-    app[SERVICES] = services or build_services(settings)
+    app[SERVICES] = services = services or build_services(settings)
+    app[live.LIVE] = media = live.LiveMedia(services)
     app.add_routes(api_auth.routes)
     app.add_routes(api_courts.routes)
     app.add_routes(api_events.routes)
+    app.add_routes(live.routes)
+    app.add_routes(media.server.routes())
+    webui_routes.add_routes(app)
     app.cleanup_ctx.append(_housekeeping)
+    app.cleanup_ctx.append(_media)
     return app

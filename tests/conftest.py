@@ -31,7 +31,9 @@ PASSWORD = "correct horse battery"
 
 
 def make_settings(data_dir: Path, **env: str) -> Settings:
-    settings = load_settings(env={"COURTAV_DATA_DIR": str(data_dir), **env})
+    # Media traffic in tests stays on loopback: advertise 127.0.0.1 only.
+    settings = load_settings(env={"COURTAV_DATA_DIR": str(data_dir),
+                                  "COURTAV_ICE_HOSTS": "127.0.0.1", **env})
     return replace(
         settings,
         auth=AuthSettings(failure_delay_ms=0, lockout_failures=5, lockout_window_s=60),
