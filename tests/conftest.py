@@ -15,6 +15,7 @@ from control.app import build_services, create_app
 from control.auth import add_user
 from control.config import AuthSettings, DemoSettings, Settings, load_settings
 from control.http import Services
+from tests.browser import browser  # noqa: F401  (a fixture for every browser test)
 
 # One account per role, at courts chosen so tests can speak of own/child/parent/sibling.
 TEST_USERS = {

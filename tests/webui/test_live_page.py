@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from control.app import build_services, create_app
 from control.config import DemoSettings, Settings
 from control.http import SERVICES
-from tests.browser import browser, screenshot_path  # noqa: F401  (fixture)
+from tests.browser import screenshot_path
 from tests.conftest import PASSWORD
 from tests.media.peers import wait_until
 
