@@ -20,6 +20,8 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Real host addresses instead of mDNS names, so ICE never needs multicast.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 
 

@@ -3,16 +3,14 @@
 from media.sources.clip import Clip, PatternSpec, render_clip
 from media.sources.demux import probe
 from media.sources.pull import PullSource
-from media.sources.source import PacketSink, PublishTarget, SourceError, SourceState
+from media.sources.source import SourceError, SourceState
 from media.sources.testpattern import DEFAULT_CLIPS, ClipCache, TestPatternSource
 
 __all__ = [
     "DEFAULT_CLIPS",
     "Clip",
     "ClipCache",
-    "PacketSink",
     "PatternSpec",
-    "PublishTarget",
     "PullSource",
     "SourceError",
     "SourceState",

@@ -22,15 +22,8 @@ from typing import Any
 import av
 
 from media.sources.demux import DemuxInput, b_frames_error, input_target, open_input
-from media.sources.source import (
-    PacketSink,
-    PublishTarget,
-    SourceError,
-    SourceState,
-    StateCallback,
-    StateHolder,
-)
-from media.stream import TrackInfo
+from media.sources.source import SourceError, SourceState, StateCallback, StateHolder
+from media.stream import Publisher, StreamRegistry, TrackInfo
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +43,7 @@ class PullSource(StateHolder):
 
     def __init__(
         self,
-        target: PublishTarget,
+        target: StreamRegistry,
         path: str,
         url: str,
         *,
@@ -89,7 +82,7 @@ class PullSource(StateHolder):
         self._done: asyncio.Future[None] | None = None
         self._halt = threading.Event()
         self._stopping = False
-        self._publisher: PacketSink | None = None
+        self._publisher: Publisher | None = None
         self._notes: set[str] = set()
         self._delivered = 0  # by the current session (reader thread only)
         self._opened = False  # the current session got past opening (reader thread only)
@@ -154,7 +147,7 @@ class PullSource(StateHolder):
         if not self._stopping:
             self._set_state(state, error)
 
-    def _publish(self, tracks: tuple[TrackInfo, ...]) -> PacketSink:
+    def _publish(self, tracks: tuple[TrackInfo, ...]) -> Publisher:
         publisher = self.target.publish(
             self.path,
             tracks,
@@ -165,14 +158,14 @@ class PullSource(StateHolder):
         self._publisher = publisher
         return publisher
 
-    def _unpublish(self, publisher: PacketSink | None) -> None:
+    def _unpublish(self, publisher: Publisher | None) -> None:
         if publisher is None:
             return
         if self._publisher is publisher:
             self._publisher = None
         publisher.close()
 
-    def _deliver(self, publisher: PacketSink, index: int, packet: av.Packet) -> None:
+    def _deliver(self, publisher: Publisher, index: int, packet: av.Packet) -> None:
         if self._publisher is publisher:  # drop stragglers of an ended session
             self.packets_in += 1
             publisher.push(index, packet)
@@ -243,7 +236,7 @@ class PullSource(StateHolder):
         self._delivered, self._opened = 0, False
         inp = self._open()
         self._opened = True
-        publisher: PacketSink | None = None
+        publisher: Publisher | None = None
         try:
             publisher = self._in_loop(self._publish, inp.tracks)
             self._post(self._apply_state, "live", None)

@@ -1,18 +1,13 @@
 """What every source shares: its states, its errors and the stream it publishes to.
 
-A source publishes encoded packets into a named stream; the target is anything with the
-`publish()` of `media.stream.StreamRegistry`, so a source never depends on its internals.
+A source publishes encoded packets into a named stream of a `media.stream.StreamRegistry`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
-
-import av
-
-from media.stream import TrackInfo
+from collections.abc import Callable
+from typing import Literal
 
 logger = logging.getLogger(__name__)
 
@@ -35,27 +30,6 @@ class SourceError(Exception):
     """
 
 
-class PacketSink(Protocol):
-    """The publisher side of a stream (`media.stream.Publisher`)."""
-
-    def push(self, track_index: int, packet: av.Packet) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class PublishTarget(Protocol):
-    """Where sources publish (`media.stream.StreamRegistry`)."""
-
-    def publish(
-        self,
-        path: str,
-        tracks: Sequence[TrackInfo],
-        *,
-        on_keyframe_request: Callable[[], None] | None = None,
-        takeover: bool = False,
-        label: str = "",
-        on_displaced: Callable[[], None] | None = None,
-    ) -> PacketSink: ...
 
 
 def h264_params(profile_level_id: str | None) -> dict[str, str]:

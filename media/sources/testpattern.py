@@ -15,7 +15,8 @@ from fractions import Fraction
 import av
 
 from media.sources.clip import Clip, ClipPacket, PatternSpec, render_clip
-from media.sources.source import PacketSink, PublishTarget, StateCallback, StateHolder
+from media.sources.source import StateCallback, StateHolder
+from media.stream import Publisher, StreamRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class TestPatternSource(StateHolder):
 
     def __init__(
         self,
-        target: PublishTarget,
+        target: StreamRegistry,
         path: str,
         spec: PatternSpec | str,
         *,
@@ -116,7 +117,7 @@ class TestPatternSource(StateHolder):
         self.clip: Clip | None = None
         self.loops = 0  # completed passes through the clip
         self.packets_sent = 0
-        self._publisher: PacketSink | None = None
+        self._publisher: Publisher | None = None
         self._handle: asyncio.Handle | None = None
         self._index = 0
         self._t0 = 0.0
@@ -210,7 +211,7 @@ class TestPatternSource(StateHolder):
         due = self._t0 + self._loop_start + packets[self._index].due
         self._handle = loop.call_at(due, self._tick)
 
-    def _push(self, publisher: PacketSink, clip: Clip, cp: ClipPacket) -> None:
+    def _push(self, publisher: Publisher, clip: Clip, cp: ClipPacket) -> None:
         # A fresh packet each time: the stream and its readers keep it and may rewrite pts.
         pkt = av.Packet(cp.data)
         pts = cp.pts + self.loops * clip.loop_ticks[cp.track]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,24 +11,10 @@ import pytest
 from aiohttp import web
 
 from media import MediaSettings, TrackInfo
+from tests.browser import screenshot_path
 
 from .conftest import MediaHarness
 from .peers import encode_h264, wait_until
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--allow-loopback-in-peer-connection",
-    # Real host addresses instead of mDNS names, so ICE never needs multicast.
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
 
 PAGE = """<!doctype html>
 <html><body><video id="v" autoplay muted playsinline></video>
@@ -96,20 +80,11 @@ const params = new URLSearchParams(location.search);
 </script></body></html>
 """
 
-needs_chromium = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
-    reason="Debian chromium is not installed (CI=true would make this a failure)",
-)
-
-
 @pytest.mark.browser
-@needs_chromium
 @pytest.mark.parametrize("codec", ["VP8", "H264"])
 async def test_chromium_publishes_by_whip_and_views_by_whep(
-    aiohttp_client: Callable[..., Any], codec: str
+    aiohttp_client: Callable[..., Any], browser: Any, codec: str
 ) -> None:
-    from playwright.async_api import async_playwright
-
     harness = MediaHarness(MediaSettings(ice_hosts=("127.0.0.1",)))
     app = harness.app()
 
@@ -121,47 +96,39 @@ async def test_chromium_publishes_by_whip_and_views_by_whep(
     client = await aiohttp_client(app)
     base = str(client.make_url("/page.html"))
     path = "rooms/HL09-01/main"
-    with tempfile.TemporaryDirectory() as profile:
-        async with async_playwright() as pw:
-            context = await pw.chromium.launch_persistent_context(
-                user_data_dir=profile, executable_path=CHROMIUM, headless=True, args=FLAGS
-            )
-            try:
-                publisher = await context.new_page()
-                query = f"role=publish&path={path}&token=tok-alice&codec={codec}"
-                await publisher.goto(f"{base}?{query}")
-                assert await wait_until(
-                    lambda: harness.registry.latest_keyframe(path) is not None, 10
-                ), await publisher.evaluate("window.failure")
-                stream = harness.registry.get(path)
-                assert stream is not None
-                assert sorted(t.codec for t in stream.tracks) == [codec, "opus"]
-                viewer = await context.new_page()
-                await viewer.goto(f"{base}?role=view&path={path}&token=tok-bob")
-                await viewer.wait_for_function(
-                    "document.getElementById('v').videoWidth > 0 && window.frames_shown > 5",
-                    timeout=10000,
-                )
-                first = await viewer.evaluate("window.frames_shown")
-                await viewer.wait_for_timeout(1000)
-                later = await viewer.evaluate("window.frames_shown")
-                width = await viewer.evaluate("document.getElementById('v').videoWidth")
-                assert width > 0 and later > first + 5, (width, first, later)
-                shots = os.environ.get("COURTAV_SCREENSHOTS", tempfile.gettempdir())
-                await viewer.screenshot(path=os.path.join(shots, f"media-whep-viewer-{codec}.png"))
-                print(f"viewer: {width}px wide, {later - first} frames/s; screenshot in {shots}")
-            finally:
-                await context.close()
+    context = await browser.new_context()
+    try:
+        publisher = await context.new_page()
+        query = f"role=publish&path={path}&token=tok-alice&codec={codec}"
+        await publisher.goto(f"{base}?{query}")
+        assert await wait_until(
+            lambda: harness.registry.latest_keyframe(path) is not None, 10
+        ), await publisher.evaluate("window.failure")
+        stream = harness.registry.get(path)
+        assert stream is not None
+        assert sorted(t.codec for t in stream.tracks) == [codec, "opus"]
+        viewer = await context.new_page()
+        await viewer.goto(f"{base}?role=view&path={path}&token=tok-bob")
+        await viewer.wait_for_function(
+            "document.getElementById('v').videoWidth > 0 && window.frames_shown > 5",
+            timeout=10000,
+        )
+        first = await viewer.evaluate("window.frames_shown")
+        await viewer.wait_for_timeout(1000)
+        later = await viewer.evaluate("window.frames_shown")
+        width = await viewer.evaluate("document.getElementById('v').videoWidth")
+        assert width > 0 and later > first + 5, (width, first, later)
+        await viewer.screenshot(path=screenshot_path(f"media-whep-viewer-{codec}"))
+        print(f"viewer: {width}px wide, {later - first} frames/s")
+    finally:
+        await context.close()
 
 
 @pytest.mark.browser
-@needs_chromium
 async def test_chromium_late_viewer_of_long_gop_starts_at_once_and_live(
-    aiohttp_client: Callable[..., Any],
+    aiohttp_client: Callable[..., Any], browser: Any
 ) -> None:
     """A 2 s GOP source that ignores PLI: Chromium shows a picture at once, at live delay."""
-    from playwright.async_api import async_playwright
-
     harness = MediaHarness(MediaSettings(ice_hosts=("127.0.0.1",)))
     app = harness.app()
 
@@ -188,24 +155,20 @@ async def test_chromium_late_viewer_of_long_gop_starts_at_once_and_live(
     try:
         # Join just after a keyframe, so the next one is ~1.9 s away.
         assert await wait_until(lambda: 0 < len(pub_gop()) <= 3 and time.monotonic() > start + 1)
-        with tempfile.TemporaryDirectory() as profile:
-            async with async_playwright() as pw:
-                context = await pw.chromium.launch_persistent_context(
-                    user_data_dir=profile, executable_path=CHROMIUM, headless=True, args=FLAGS
-                )
-                try:
-                    viewer = await context.new_page()
-                    await viewer.goto(f"{client.make_url('/page.html')}?role=view&path={path}")
-                    await viewer.wait_for_function("window.frames_shown > 10", timeout=10000)
-                    first_ms = await viewer.evaluate("window.first_frame_ms")
-                    await viewer.wait_for_timeout(1500)
-                    delay_ms = await viewer.evaluate("playoutDelayMs()")
-                    print(f"chromium: first frame {first_ms:.0f} ms after the WHEP POST, "
-                          f"jitter-buffer delay {delay_ms:.0f} ms")
-                    assert first_ms < 800, first_ms  # the next keyframe is ~1.9 s away
-                    assert 0 <= delay_ms < 250, delay_ms
-                finally:
-                    await context.close()
+        context = await browser.new_context()
+        try:
+            viewer = await context.new_page()
+            await viewer.goto(f"{client.make_url('/page.html')}?role=view&path={path}")
+            await viewer.wait_for_function("window.frames_shown > 10", timeout=10000)
+            first_ms = await viewer.evaluate("window.first_frame_ms")
+            await viewer.wait_for_timeout(1500)
+            delay_ms = await viewer.evaluate("playoutDelayMs()")
+            print(f"chromium: first frame {first_ms:.0f} ms after the WHEP POST, "
+                  f"jitter-buffer delay {delay_ms:.0f} ms")
+            assert first_ms < 800, first_ms  # the next keyframe is ~1.9 s away
+            assert 0 <= delay_ms < 250, delay_ms
+        finally:
+            await context.close()
     finally:
         feeder.cancel()
         pub.close()
