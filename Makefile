@@ -17,7 +17,12 @@ $(VENV)/.testenv: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime
+# Browser libraries (hls.js) come from the npm registry, never from a CDN.
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+run: $(VENV)/.runtime node_modules/.installed
 	$(BIN)/courtav serve
 
 lint: $(VENV)/.testenv
@@ -26,7 +31,7 @@ lint: $(VENV)/.testenv
 typecheck: $(VENV)/.testenv
 	$(BIN)/mypy
 
-pytest: $(VENV)/.testenv
+pytest: $(VENV)/.testenv node_modules/.installed
 	$(BIN)/pytest -q -rs
 
 test: lint typecheck pytest

@@ -1,0 +1,67 @@
+"""Request plumbing of the hearing routes: ids in paths, court and room scopes, text fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from control.http import field, services
+from control.province import COURT_CODE, ROOM_CODE
+from hearing.access import Reach
+from hearing.errors import HearingError
+from hearing.service import HEARINGS, HearingService
+
+MAX_ID = 2**62
+
+
+def desk(request: web.Request) -> HearingService:
+    return request.config_dict[HEARINGS]
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """An integer id from the path; anything else names nothing (404)."""
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) > MAX_ID:
+        raise HearingError(404, "not found")
+    return int(raw)
+
+
+def court_scope(request: web.Request, reach: Reach) -> frozenset[str] | None:
+    """The `court` query as that court's subtree within reach; 404 for one out of reach."""
+    court = request.query.get("court", "")
+    if not court:
+        return None
+    registry = services(request).registry
+    if not COURT_CODE.match(court) or court not in reach.courts:
+        raise HearingError(404, "unknown court", {"court": court[:32]})
+    return registry.subtree(court) & reach.courts
+
+
+def room_scope(request: web.Request, reach: Reach) -> str | None:
+    """The `room` query if it names a courtroom of a court within reach; 404 otherwise."""
+    room = request.query.get("room", "")
+    if not room:
+        return None
+    info = services(request).registry.rooms.get(room) if ROOM_CODE.match(room) else None
+    if info is None or info.court not in reach.courts:
+        raise HearingError(404, "unknown courtroom", {"room": room[:32]})
+    return room
+
+
+def text(body: dict[str, Any], name: str, max_len: int, required: bool = False,
+         default: str = "") -> str:
+    """A text field, stored verbatim (pages escape it; the API only ever returns JSON)."""
+    value = field(body, name, str, required=required, max_len=max_len)
+    return default if value is None else value
+
+
+def optional_name(body: dict[str, Any], name: str) -> str | None:
+    value = field(body, name, str, required=False, max_len=64)
+    return value or None
+
+
+def only_fields(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise HearingError(400, f"unknown field {unknown[0]!r}", {"allowed": sorted(allowed)})

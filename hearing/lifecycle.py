@@ -1,0 +1,281 @@
+"""The life of a hearing: scheduled → opened → recess ↔ resumed → closed (or adjourned, cancelled).
+
+Every transition is checked against the table below, written with its log row in one database
+transaction, then audited, published on the bus and handed to the `LifecycleHooks` (the recorder
+starts and stops recording there). Court rules require the whole hearing to be recorded: a
+hearing with a recording gap that the presiding judge has not explained cannot end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from control.bus import Event
+from control.db import utcnow
+from control.http import Services
+from control.policy import Policy, Principal, Target
+from hearing.access import ensure, hearing_target
+from hearing.errors import HearingError
+from hearing.models import Hearing, HearingEvent, RecordingGap
+from hearing.wire import iso
+
+log = logging.getLogger(__name__)
+
+SCHEDULED, OPENED, RECESS, RESUMED = "scheduled", "opened", "recess", "resumed"
+CLOSED, ADJOURNED, CANCELLED = "closed", "adjourned", "cancelled"
+
+TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
+    SCHEDULED: (OPENED, CANCELLED),
+    OPENED: (RECESS, CLOSED, ADJOURNED),
+    RECESS: (RESUMED, ADJOURNED),
+    RESUMED: (RECESS, CLOSED, ADJOURNED),
+    CLOSED: (),
+    ADJOURNED: (),
+    CANCELLED: (),
+}
+STATES: Final = tuple(TRANSITIONS)
+LIVE: Final = (OPENED, RECESS, RESUMED)
+# States that hold their room and bench: a conflict for anything else in that window.
+ACTIVE: Final = (SCHEDULED, *LIVE)
+# Ending a live hearing needs every recording gap explained.
+ENDING: Final = (CLOSED, ADJOURNED)
+
+
+def allowed(state: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(state, ())
+
+
+def check_transition(state: str, to: str) -> None:
+    """Raise 400 for an unknown state, 409 naming the allowed ones for an illegal move."""
+    if to not in TRANSITIONS:
+        raise HearingError(400, "unknown hearing state", {"allowed": list(STATES)})
+    if to not in allowed(state):
+        raise HearingError(409, f"a hearing cannot go from {state} to {to}",
+                           {"state": state, "to": to, "allowed": list(allowed(state))})
+
+
+@dataclass(frozen=True)
+class HearingInfo:
+    """A hearing as it stands after a transition; what hooks and the recorder receive."""
+
+    id: int
+    case_id: int
+    case_number: str
+    court: str
+    room: str
+    state: str
+    previous: str
+    at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    presiding_judge: str
+    public: bool
+    feeds: tuple[str, ...] = ()
+
+
+class LifecycleHooks(Protocol):
+    """What the recorder implements: start/stop recording and write markers on transitions."""
+
+    async def on_opened(self, hearing: HearingInfo) -> None: ...
+    async def on_recess(self, hearing: HearingInfo) -> None: ...
+    async def on_resumed(self, hearing: HearingInfo) -> None: ...
+    async def on_closed(self, hearing: HearingInfo) -> None: ...
+    async def on_adjourned(self, hearing: HearingInfo) -> None: ...
+
+
+class NoHooks:
+    """The default: transitions touch only the database, bus and audit."""
+
+    async def on_opened(self, hearing: HearingInfo) -> None:
+        return None
+
+    async def on_recess(self, hearing: HearingInfo) -> None:
+        return None
+
+    async def on_resumed(self, hearing: HearingInfo) -> None:
+        return None
+
+    async def on_closed(self, hearing: HearingInfo) -> None:
+        return None
+
+    async def on_adjourned(self, hearing: HearingInfo) -> None:
+        return None
+
+
+def load_hearing(session: Session, policy: Policy, who: Principal, hearing_id: int,
+                 lock: bool = False) -> Hearing:
+    """The hearing if `who` may see it, else 404; `lock` holds its row (PostgreSQL)."""
+    h = session.get(Hearing, hearing_id, with_for_update=lock or None,
+                    options=[selectinload(Hearing.seats), selectinload(Hearing.case)])
+    if h is None:
+        raise HearingError(404, "not found")
+    ensure(policy, who, "hearing.view", hearing_target(h), hide=True)
+    return h
+
+
+def ensure_may_steer(policy: Policy, who: Principal, h: Hearing, to: str) -> None:
+    """Clerks of the court (hearing.schedule) steer any hearing; a judge only as presiding."""
+    target = hearing_target(h)
+    if policy.can(who, "hearing.schedule", target):
+        return
+    if to == CANCELLED:
+        raise HearingError(403, "cancelling is scheduling", {"action": "hearing.schedule"})
+    ensure(policy, who, "hearing.mark", target)
+    if who.username != h.presiding_judge:
+        raise HearingError(403, "only the presiding judge or a clerk of the court may do this")
+
+
+def unexplained_gaps(session: Session, hearing_id: int) -> list[int]:
+    return list(session.scalars(
+        select(RecordingGap.id).where(RecordingGap.hearing_id == hearing_id,
+                                      RecordingGap.explanation.is_(None))
+        .order_by(RecordingGap.id)
+    ))
+
+
+def apply_transition(session: Session, policy: Policy, who: Principal, hearing_id: int, to: str,
+                     reason: str, now: datetime) -> tuple[HearingInfo, Target]:
+    """Move the hearing to `to` in the caller's transaction; every refusal leaves no trace."""
+    h = load_hearing(session, policy, who, hearing_id, lock=True)
+    ensure_may_steer(policy, who, h, to)
+    check_transition(h.state, to)
+    if to in ENDING:
+        gaps = unexplained_gaps(session, h.id)
+        if gaps:
+            raise HearingError(409, "recording gaps must be explained by the presiding judge "
+                                    "before the hearing ends", {"unexplained_gaps": gaps})
+    previous = h.state
+    h.state, h.state_changed_at = to, now
+    if to == OPENED:
+        h.opened_at = now
+    elif to in ENDING:
+        h.closed_at = now
+    session.add(HearingEvent(hearing_id=h.id, at=now, actor=who.username, kind="transition",
+                             from_state=previous, to_state=to, detail={"reason": reason}))
+    info = HearingInfo(h.id, h.case_id, h.case.number, h.court_code, h.room_code, to, previous,
+                       now, h.starts_at, h.ends_at, h.presiding_judge, h.public)
+    return info, hearing_target(h)
+
+
+def record_gap(session: Session, hearing_id: int, started_at: datetime,
+               ended_at: datetime | None = None, feed: str | None = None,
+               cause: str = "") -> RecordingGap:
+    """Write a recording gap of a hearing (the recorder calls this when recording breaks)."""
+    gap = RecordingGap(hearing_id=hearing_id, started_at=started_at, ended_at=ended_at,
+                       feed=feed, cause=cause[:128])
+    session.add(gap)
+    session.flush()
+    return gap
+
+
+def gap_json(gap: RecordingGap) -> dict[str, Any]:
+    return {
+        "id": gap.id, "feed": gap.feed, "started_at": iso(gap.started_at),
+        "ended_at": iso(gap.ended_at), "cause": gap.cause, "explanation": gap.explanation,
+        "explained_by": gap.explained_by, "explained_at": iso(gap.explained_at),
+        "signature": gap.signature,
+    }
+
+
+def gap_signature(case_number: str, gap: RecordingGap, text: str, signer: str,
+                  at: datetime) -> str:
+    """SHA-256 over a canonical JSON of what the judge signs: the gap and the explanation."""
+    body = json.dumps(
+        [gap.hearing_id, case_number, gap.id, gap.feed, iso(gap.started_at), iso(gap.ended_at),
+         gap.cause, text, signer, iso(at)],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def apply_explanation(session: Session, policy: Policy, who: Principal, hearing_id: int,
+                      gap_id: int, text: str, now: datetime) -> tuple[dict[str, Any], Hearing]:
+    """Sign the presiding judge's explanation of one gap; once signed it never changes."""
+    h = load_hearing(session, policy, who, hearing_id, lock=True)
+    gap = session.get(RecordingGap, gap_id, with_for_update=True)
+    if gap is None or gap.hearing_id != h.id:
+        raise HearingError(404, "not found")
+    ensure(policy, who, "hearing.mark", hearing_target(h))
+    if who.username != h.presiding_judge:
+        raise HearingError(403, "only the presiding judge may explain a recording gap")
+    if gap.explanation is not None:
+        raise HearingError(409, "this gap is already explained", gap_json(gap))
+    gap.explanation, gap.explained_by, gap.explained_at = text, who.username, now
+    gap.signature = gap_signature(h.case.number, gap, text, who.username, now)
+    session.add(HearingEvent(hearing_id=h.id, at=now, actor=who.username, kind="gap.explained",
+                             detail={"gap": gap.id, "signature": gap.signature}))
+    return gap_json(gap), h
+
+
+class Lifecycle:
+    """Runs transitions and gap explanations: database, audit, bus, hooks, in that order."""
+
+    def __init__(self, services: Services, lock: asyncio.Lock,
+                 hooks: LifecycleHooks | None = None) -> None:
+        self.services, self.lock = services, lock
+        self.hooks: LifecycleHooks = hooks or NoHooks()
+        self.listeners: list[Callable[[HearingInfo], None]] = []  # told after each transition
+
+    async def transition(self, who: Principal, hearing_id: int, to: str, reason: str = "",
+                         address: str = "") -> HearingInfo:
+        svc = self.services
+        now = utcnow()
+        async with self.lock:
+            info, target = await svc.db.run(
+                lambda s: apply_transition(s, svc.policy, who, hearing_id, to, reason, now)
+            )
+        room = svc.registry.rooms.get(info.room)
+        info = replace(info, feeds=room.feeds if room else ())
+        await svc.audit.record(
+            who, f"hearing.{to}", f"hearing:{info.id}", court=info.court, address=address,
+            detail={"case": info.case_number, "from": info.previous, "to": to, "reason": reason},
+        )
+        svc.bus.publish(Event(
+            kind=f"hearing.{to}", target=target, action="hearing.view", at=now,
+            data={"hearing": info.id, "case": info.case_number, "state": to,
+                  "previous": info.previous},
+        ))
+        for listener in self.listeners:
+            listener(info)
+        await self._run_hook(info, target)
+        return info
+
+    async def _run_hook(self, info: HearingInfo, target: Target) -> None:
+        hook = getattr(self.hooks, f"on_{info.state}", None)
+        if hook is None:
+            return
+        try:
+            await hook(info)
+        except Exception as exc:
+            # The transition stands (the court did open); the failure must be seen at once.
+            log.exception("lifecycle hook on_%s failed for hearing %s", info.state, info.id)
+            self.services.bus.publish(Event(
+                kind="alert.raised", action="alert.view",
+                target=Target(kind="alert", court=target.court, room=target.room),
+                data={"alert": "hearing.hook_failed", "hearing": info.id,
+                      "case": info.case_number, "state": info.state, "error": str(exc)[:200]},
+            ))
+
+    async def explain_gap(self, who: Principal, hearing_id: int, gap_id: int, text: str,
+                          address: str = "") -> dict[str, Any]:
+        svc = self.services
+        now = utcnow()
+        async with self.lock:
+            body, h = await svc.db.run(
+                lambda s: apply_explanation(s, svc.policy, who, hearing_id, gap_id, text, now)
+            )
+        await svc.audit.record(
+            who, "hearing.gap_explained", f"hearing:{hearing_id}", court=h.court_code,
+            address=address, detail={"gap": gap_id, "signature": body["signature"]},
+        )
+        return body

@@ -1,0 +1,34 @@
+"""Mounts the hearing routes and the hearing service (with its overdue watch) on the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from aiohttp import web
+
+from control.http import SERVICES
+from hearing import api_cases, api_hearings, api_schedule
+from hearing import models as _models  # noqa: F401  # the tables exist before create_schema
+from hearing.lifecycle import LifecycleHooks
+from hearing.redaction import RedactionRules
+from hearing.service import HEARINGS, HearingService
+
+routes: list[web.RouteDef] = [*api_cases.routes, *api_hearings.routes, *api_schedule.routes]
+
+
+def add_routes(app: web.Application, hooks: LifecycleHooks | None = None,
+               rules: RedactionRules | None = None,
+               utc_offset: timedelta = timedelta(0)) -> HearingService:
+    """Add the routes, `app[HEARINGS]` and its start/stop; call after `app[SERVICES]` is set."""
+    desk = HearingService(app[SERVICES], hooks, rules, utc_offset)
+    app[HEARINGS] = desk
+    app.add_routes(routes)
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        await desk.start()
+        yield
+        await desk.stop()
+
+    app.cleanup_ctx.append(run)
+    return desk

@@ -1,0 +1,290 @@
+"""Recorder HTTP API: search, details, verify, HLS playback, markers and recording control.
+
+Every recording is checked against the one policy as `Target(kind="recording", ...)`; one the
+caller may not see is a 404, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from control.bus import Event
+from control.db import utcnow
+from control.errors import ApiError
+from control.http import (
+    client_address,
+    field,
+    query_int,
+    read_json,
+    require,
+    require_user,
+    services,
+)
+from control.policy import Principal, Target
+from control.province import COURT_CODE, ROOM_CODE
+from control.registry import RoomInfo
+from recorder.index import MARKER_KINDS, Marker, Recording, Segment
+from recorder.integrity import load_chain, verify_chain
+from recorder.playback import (
+    SearchQuery,
+    build_playlist,
+    marker_json,
+    parse_point,
+    parse_time,
+    recorded_span,
+    recording_json,
+    search_recordings,
+)
+from recorder.service import RECORDER, RecorderConflict, RecorderService
+from recorder.storage import INIT_NAME, SEGMENT_NAME
+
+routes = web.RouteTableDef()
+
+MAX_PAGE: Final = 200
+MAX_MARKERS: Final = 2000
+MAX_ID_DIGITS: Final = 12
+CLOCK_SLACK = timedelta(seconds=2)
+HLS_TYPE: Final = "application/vnd.apple.mpegurl"
+
+
+def recorder(request: web.Request) -> RecorderService:
+    return request.config_dict[RECORDER]
+
+
+def _query(request: web.Request, name: str, max_len: int = 64) -> str | None:
+    raw = request.query.get(name, "").strip()
+    if len(raw) > max_len:
+        raise ApiError(400, f"query parameter {name!r} is longer than {max_len} characters")
+    return raw or None
+
+
+async def visible_recording(request: web.Request) -> tuple[Principal, Recording]:
+    """The recording named in the path, if the caller may view it; 401/404 otherwise."""
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        await require_user(request)
+        raise ApiError(404, "not found")
+    rec_id = int(raw)
+    rec = await services(request).db.run(lambda s: s.get(Recording, rec_id))
+    if rec is None:
+        await require_user(request)
+        raise ApiError(404, "not found")
+    who = await require(request, "recording.view", recorder(request).target(rec), hide=True)
+    return who, rec
+
+
+async def _audit(request: web.Request, who: Principal, action: str, rec_id: int | str,
+                 court: str | None, detail: dict[str, Any]) -> None:
+    await services(request).audit.record(who, action, f"recording:{rec_id}", court=court,
+                                         address=client_address(request), detail=detail)
+
+
+@routes.get("/api/recordings")
+async def search(request: web.Request) -> web.Response:
+    who = await require_user(request)
+    svc = services(request)
+    courts = svc.policy.visible_courts(who, "recording.view")
+    hearings = None
+    if courts and not svc.policy.can(who, "recording.view",
+                                     Target(kind="recording", court=who.court)):
+        # Visible only where they sit on the bench (judges): narrow to those hearings.
+        hearings = recorder(request).staff.hearings_of(who.username)
+    court = _query(request, "court", 16)
+    if court is not None:
+        if not COURT_CODE.match(court) or court not in courts:
+            raise ApiError(404, "unknown court", {"court": court})
+        courts = courts & svc.registry.subtree(court)
+    room = _query(request, "room", 24)
+    if room is not None and not ROOM_CODE.match(room):
+        raise ApiError(400, "query parameter 'room' is not a room code")
+    try:
+        start = parse_time(raw, "from") if (raw := _query(request, "from")) else None
+        end = parse_time(raw, "to") if (raw := _query(request, "to")) else None
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    if start is not None and end is not None and end <= start:
+        raise ApiError(400, "'to' must be after 'from'")
+    marker = _query(request, "marker", 16)
+    if marker is not None and marker not in MARKER_KINDS:
+        raise ApiError(400, "unknown marker kind", {"allowed": list(MARKER_KINDS)})
+    query = SearchQuery(
+        courts=None if courts == frozenset(svc.registry.courts) else courts,
+        hearings=hearings, room=room, hearing=_query(request, "hearing"), start=start, end=end,
+        marker=marker, text=_query(request, "q"),
+        limit=query_int(request, "limit", 50, 1, MAX_PAGE),
+        offset=query_int(request, "offset", 0, 0, 1_000_000),
+    )
+    if not courts:
+        return web.json_response({"total": 0, "items": [], "limit": query.limit,
+                                  "offset": query.offset})
+    total, rows = await svc.db.run(lambda s: search_recordings(s, query))
+    return web.json_response({"total": total, "items": [recording_json(r) for r in rows],
+                              "limit": query.limit, "offset": query.offset})
+
+
+@routes.get("/api/recordings/{id}")
+async def detail(request: web.Request) -> web.Response:
+    _who, rec = await visible_recording(request)
+
+    def markers(session: Session) -> list[Marker]:
+        return list(session.scalars(select(Marker).where(Marker.recording_id == rec.id)
+                                    .order_by(Marker.at).limit(MAX_MARKERS)))
+
+    rows = await services(request).db.run(markers)
+    return web.json_response({**recording_json(rec), "markers": [marker_json(m) for m in rows]})
+
+
+@routes.get("/api/recordings/{id}/verify")
+async def verify(request: web.Request) -> web.Response:
+    who, rec = await visible_recording(request)
+    svc = services(request)
+    head, count, links = await svc.db.run(lambda s: load_chain(s, rec.id))
+    root = recorder(request).root
+    report = await asyncio.to_thread(verify_chain, root, rec.id, head, count, links)
+    body = report.to_json()
+    await _audit(request, who, "recording.verify", rec.id, rec.court,
+                 {"ok": report.ok, "problems": len(report.problems),
+                  "first_bad_sequence": body["first_bad_sequence"]})
+    if not report.ok:
+        svc.bus.publish(Event(
+            "alert.raised", Target(kind="alert", court=rec.court, room=rec.room),
+            {"source": "recorder", "severity": "critical", "recording": rec.id,
+             "message": "recording failed its integrity check",
+             "first_bad_sequence": body["first_bad_sequence"]}, action="alert.view"))
+    return web.json_response(body)
+
+
+@routes.get("/api/recordings/{id}/playlist.m3u8")
+async def playlist(request: web.Request) -> web.Response:
+    who, rec = await visible_recording(request)
+    svc = services(request)
+    raw_from, raw_to = _query(request, "from"), _query(request, "to")
+    try:
+        start = parse_point(raw_from, "from", rec.started_at) if raw_from else None
+        end = parse_point(raw_to, "to", rec.started_at) if raw_to else None
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    if start is not None and end is not None and end <= start:
+        raise ApiError(400, "'to' must be after 'from'")
+    if start is not None or end is not None:
+        span = await svc.db.run(lambda s: recorded_span(s, rec.id))
+        if span is None or (start is not None and start >= span[1]) or (
+                end is not None and end <= span[0]):
+            raise ApiError(400, "the range is outside the recording",
+                           {"recorded": [s.isoformat() for s in span] if span else None})
+    text, count = await svc.db.run(lambda s: build_playlist(s, rec, start, end))
+    if who.username and recorder(request).first_play(who.username, rec.id,
+                                                     f"{raw_from}-{raw_to}"):
+        await _audit(request, who, "recording.play", rec.id, rec.court,
+                     {"from": raw_from, "to": raw_to, "segments": count})
+    live = rec.state == "recording"
+    return web.Response(text=text, content_type=HLS_TYPE, headers={
+        "Cache-Control": "private, no-cache" if live else "private, max-age=60"})
+
+
+@routes.get("/api/recordings/{id}/segments/{name}")
+async def segment(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    seg = SEGMENT_NAME.match(name)
+    if seg is None and INIT_NAME.match(name) is None:
+        await require_user(request)
+        raise ApiError(404, "not found")
+    _who, rec = await visible_recording(request)
+    root = recorder(request).root.resolve()
+    path = (root / rec.directory / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise ApiError(404, "not found")
+    if seg is not None:
+        sequence = int(seg.group(1))
+        indexed = await services(request).db.run(lambda s: s.scalar(
+            select(Segment.id).where(Segment.recording_id == rec.id,
+                                     Segment.sequence == sequence, Segment.missing.is_(False))))
+        if indexed is None:  # only closed, indexed segments are ever served
+            raise ApiError(404, "not found")
+    size = path.stat().st_size
+    try:
+        wanted = request.http_range
+    except ValueError:
+        raise ApiError(416, "malformed Range header",
+                       headers={"Content-Range": f"bytes */{size}"}) from None
+    if wanted.start is not None and (wanted.start >= size or wanted.start < -size):
+        raise ApiError(416, "range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+    return web.FileResponse(path, headers={
+        "Content-Type": "video/iso.segment" if seg is not None else "video/mp4",
+        "Cache-Control": "private, max-age=86400"})
+
+
+@routes.post("/api/recordings/{id}/markers")
+async def add_marker(request: web.Request) -> web.Response:
+    who, rec = await visible_recording(request)
+    svc = services(request)
+    target = recorder(request).target(rec)
+    if not (svc.policy.can(who, "hearing.mark", target)
+            or svc.policy.can(who, "room.record", target)):
+        raise ApiError(403, "forbidden", {"action": "hearing.mark"})
+    body = await read_json(request)
+    kind = field(body, "kind", str, max_len=16)
+    if kind not in MARKER_KINDS:
+        raise ApiError(400, "unknown marker kind", {"allowed": list(MARKER_KINDS)})
+    text = field(body, "text", str, required=False, max_len=500) or ""
+    raw_at = field(body, "at", str, required=False, max_len=40)
+    at: datetime = utcnow()
+    if raw_at is not None:
+        try:
+            at = parse_time(raw_at, "at")
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+    if not rec.started_at - CLOCK_SLACK <= at <= (rec.ended_at or utcnow()) + CLOCK_SLACK:
+        raise ApiError(400, "'at' is outside the recording")
+    marker = await recorder(request).add_marker(rec, kind, text, at, who.username)
+    await _audit(request, who, "recording.marker", rec.id, rec.court,
+                 {"kind": kind, "at": at.isoformat(), "marker": marker.id})
+    return web.json_response(marker_json(marker), status=201)
+
+
+async def _room(request: web.Request) -> tuple[Principal, RoomInfo]:
+    code = request.match_info["code"]
+    room = services(request).registry.rooms.get(code) if ROOM_CODE.match(code) else None
+    if room is None:
+        await require_user(request)
+        raise ApiError(404, "unknown courtroom")
+    who = await require(request, "room.status", Target(kind="room", court=room.court,
+                                                       room=room.code), hide=True)
+    return who, room
+
+
+@routes.get("/api/courtrooms/{code}/recording")
+async def room_recording(request: web.Request) -> web.Response:
+    _who, room = await _room(request)
+    return web.json_response({"room": room.code, "recording": recorder(request).active(room.code)})
+
+
+@routes.post("/api/courtrooms/{code}/recording")
+async def control_recording(request: web.Request) -> web.Response:
+    who, room = await _room(request)
+    await require(request, "room.record", Target(kind="room", court=room.court, room=room.code))
+    body = await read_json(request)
+    action = field(body, "action", str, max_len=8)
+    if action not in ("start", "stop"):
+        raise ApiError(400, "field 'action' must be 'start' or 'stop'")
+    feed = field(body, "feed", str, required=False, max_len=16) or room.feeds[0]
+    if feed not in room.feeds:
+        raise ApiError(400, "unknown feed", {"feeds": list(room.feeds)})
+    hearing = field(body, "hearing", str, required=False, max_len=64)
+    svc = recorder(request)
+    try:
+        if action == "start":
+            rec = await svc.start_recording(room, feed, who, hearing)
+        else:
+            rec = await svc.stop_recording(room, feed, who)
+    except RecorderConflict as exc:
+        raise ApiError(409, str(exc), {"room": room.code, "feed": feed}) from None
+    await _audit(request, who, f"recording.{action}", rec.id, room.court,
+                 {"room": room.code, "feed": feed, "hearing": hearing})
+    return web.json_response(recording_json(rec), status=201 if action == "start" else 200)

@@ -1,0 +1,41 @@
+"""The app as `create_app` builds it, with the monitoring wired in as app.py will wire it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from control.api_monitoring import MONITORING, Monitoring, add_monitoring
+from control.app import create_app
+from control.config import Settings
+from control.db import Base
+from control.http import Services
+from control.metrics import MetricsAccess, http_middleware
+from media.probes import FEED_TYPES
+
+# Probe thresholds short enough for a test to wait for them in real time.
+FAST = {name: replace(t, keyframe_every_s=0.5, audio_every_s=0.5, audio_window_s=0.2,
+                      video_loss_s=1.0) for name, t in FEED_TYPES.items()}
+
+
+def monitored_app(settings: Settings, services: Services,
+                  access: MetricsAccess | None = None) -> web.Application:
+    Base.metadata.create_all(services.db.engine)  # the alerts table, in a pre-built template
+    app = create_app(settings, services)
+    app.middlewares.insert(0, http_middleware)  # outermost: it sees the final status
+    add_monitoring(app, access=access, thresholds=FAST)
+    return app
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings, services: Services) -> TestClient:
+    """Replaces the shared `client`: the same app plus monitoring."""
+    return await aiohttp_client(monitored_app(settings, services))
+
+
+@pytest.fixture
+def mon(client: TestClient) -> Monitoring:
+    return client.app[MONITORING]
