@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import av
 
-from media.probes import FEED_TYPES, FeedProbe, Finding, ProbeSet, ProbeThresholds
+from media.probes import FEED_TYPES, FeedProbe, Finding, ProbeThresholds
+from media.probeset import ProbeSet
 from media.reader import MediaFrame
 from media.sources import Clip, PatternSpec, TestPatternSource, render_clip
 from media.stream import StreamRegistry

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from control.http import Services
     from control.operations import NodeLoad
     from control.webhooks import Webhooks
-    from media.probes import ProbeSet
+    from media.probeset import ProbeSet
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 DECODE_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)

@@ -25,7 +25,8 @@ from control.db import utcnow
 from control.http import Services
 from control.live import ROOM_PATH, LiveMedia, room_path
 from control.monitoring import ROOM_STATES
-from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeSet, ProbeThresholds
+from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
+from media.probeset import ProbeSet
 from media.stream import StreamRegistry
 
 log = logging.getLogger(__name__)

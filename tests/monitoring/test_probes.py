@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from media.probes import FeedProbe, Finding, ProbeSet, ProbeThresholds
+from media.probes import FeedProbe, Finding, ProbeThresholds
+from media.probeset import ProbeSet
 from media.sources import PatternSpec, TestPatternSource, render_clip
 from media.stream import StreamRegistry
 from tests.media.peers import wait_until
