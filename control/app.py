@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 
 from aiohttp import web
 
 from control import api_auth, api_courts, api_events, live
+from control.api_monitoring import add_monitoring
 from control.audit import AuditLog
 from control.auth import Authenticator
 from control.bus import EventBus
@@ -18,10 +20,18 @@ from control.config import Settings
 from control.db import Database
 from control.errors import error_middleware
 from control.http import SERVICES, Services
+from control.metrics import MetricsAccess, http_middleware
 from control.monitoring import RoomMonitor
 from control.policy import Policy
 from control.province import load_province
 from control.registry import CourtRegistry, sync_province
+from control.webhooks import WebhookSettings
+from hearing import routes as hearing_routes
+from hearing.recording import HearingRecording
+from hearing.redaction import RedactionRules
+from media.probes import FEED_TYPES, ProbeThresholds
+from recorder import routes as recorder_routes
+from recorder.service import RECORDER, RecorderService
 from webui import routes as webui_routes
 
 log = logging.getLogger("courtav")
@@ -64,6 +74,18 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     await media.stop()
 
 
+async def _recorder(app: web.Application) -> AsyncIterator[None]:
+    await app[RECORDER].start()
+    glue = app[HEARING_RECORDING]
+    await glue.start()
+    yield
+    await glue.stop()
+    await app[RECORDER].stop()
+
+
+HEARING_RECORDING = web.AppKey("hearing_recording", HearingRecording)
+
+
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     svc = app[SERVICES]
 
@@ -82,19 +104,44 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     svc.db.close()
 
 
-def create_app(settings: Settings, services: Services | None = None) -> web.Application:
+def create_app(settings: Settings, services: Services | None = None, *,
+               probe_thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES,
+               metrics_access: MetricsAccess | None = None) -> web.Application:
     """The courtav application; `services` may be passed in by tests that share them."""
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes
+        middlewares=[http_middleware, error_middleware],
+        client_max_size=settings.server.max_body_bytes,
     )
     app[SERVICES] = services = services or build_services(settings)
     app[live.LIVE] = media = live.LiveMedia(services)
+    rec = RecorderService(services.db, services.bus, services.registry, media.streams,
+                          settings.recordings_dir, segment_s=settings.recorder.segment_s,
+                          analyze=settings.recorder.analyze, monitor=services.monitor)
+    app[RECORDER] = rec
+    app[HEARING_RECORDING] = glue = HearingRecording(services, rec)
+    rec.staff = glue
+    rec.failure_listeners.append(glue.on_recording_failed)
+    media.stream_listeners.append(glue.on_stream)
     app.add_routes(api_auth.routes)
     app.add_routes(api_courts.routes)
     app.add_routes(api_events.routes)
     app.add_routes(live.routes)
     app.add_routes(media.server.routes())
+    app.add_routes(recorder_routes.routes)
     webui_routes.add_routes(app)
     app.cleanup_ctx.append(_housekeeping)
+    hearing_routes.add_routes(
+        app, hooks=glue, rules=RedactionRules(),
+        utc_offset=timedelta(hours=settings.hearing.utc_offset_hours))
     app.cleanup_ctx.append(_media)
+    app.cleanup_ctx.append(_recorder)
+    hooks = settings.webhooks
+    mon = add_monitoring(
+        app, recordings=lambda: rec.recording_count, upcoming=glue.upcoming,
+        thresholds=probe_thresholds,
+        access=metrics_access,
+        webhooks=WebhookSettings(urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
+                                 retries=hooks.retries) if hooks.urls else None,
+    )
+    glue.on_live.append(mon.alerts.hearing_started)
     return app

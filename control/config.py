@@ -64,6 +64,25 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class RecorderSettings:
+    segment_s: float = 6.0
+    analyze: bool = True  # audio level and motion per segment, decoded at a low rate
+
+
+@dataclass(frozen=True)
+class HearingSettings:
+    utc_offset_hours: float = 8.0  # the courts' local day, for day and week schedules
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    urls: tuple[str, ...] = ()
+    secret: str = ""  # from the environment variable named by `secret_env`, never the file
+    timeout_s: float = 5.0
+    retries: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the server needs to start, resolved to absolute paths."""
 
@@ -77,6 +96,9 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    recorder: RecorderSettings = field(default_factory=RecorderSettings)
+    hearing: HearingSettings = field(default_factory=HearingSettings)
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -197,6 +219,39 @@ def _demo(t: _Table) -> DemoSettings:
     return s
 
 
+def _recorder(t: _Table) -> RecorderSettings:
+    s = RecorderSettings(segment_s=t.get("segment_s", float, 6.0),
+                         analyze=t.get("analyze", bool, True))
+    if not 1.0 <= s.segment_s <= 60.0:
+        raise ConfigError(f"{t.source}: [recorder] segment_s: must be within 1..60")
+    t.done()
+    return s
+
+
+def _hearing(t: _Table) -> HearingSettings:
+    s = HearingSettings(utc_offset_hours=t.get("utc_offset_hours", float, 8.0))
+    if not -12.0 <= s.utc_offset_hours <= 14.0:
+        raise ConfigError(f"{t.source}: [hearing] utc_offset_hours: must be within -12..14")
+    t.done()
+    return s
+
+
+def _webhooks(t: _Table, env: Mapping[str, str]) -> WebhookConfig:
+    urls = t.strings("urls")
+    secret_env = t.get("secret_env", str, "COURTAV_WEBHOOK_SECRET")
+    s = WebhookConfig(urls=urls, secret=env.get(secret_env, ""),
+                      timeout_s=t.get("timeout_s", float, 5.0), retries=t.get("retries", int, 5))
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise ConfigError(f"{t.source}: [webhooks] urls: not an http(s) URL: {bad[0]!r}")
+    if urls and not s.secret:
+        raise ConfigError(f"{t.source}: [webhooks]: urls need a secret in ${secret_env}")
+    if s.timeout_s <= 0 or s.retries < 0:
+        raise ConfigError(f"{t.source}: [webhooks]: timeout_s > 0 and retries >= 0")
+    t.done()
+    return s
+
+
 def load_settings(
     path: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -225,6 +280,8 @@ def load_settings(
         _log(root.table("log")),
         _demo(root.table("demo")),
     )
+    recorder, hearing = _recorder(root.table("recorder")), _hearing(root.table("hearing"))
+    webhooks = _webhooks(root.table("webhooks"), env)
     root.done()
     if "COURTAV_HOST" in env:
         server = replace(server, host=env["COURTAV_HOST"])
@@ -254,4 +311,7 @@ def load_settings(
         auth=auth,
         log=log,
         demo=demo,
+        recorder=recorder,
+        hearing=hearing,
+        webhooks=webhooks,
     )

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -59,6 +60,8 @@ class LiveMedia:
         self._thumbs: dict[str, _Thumb] = {}
         self._audits: set[asyncio.Task[None]] = set()
         self._principals: dict[str, Principal] = {}
+        # Other parts of the node told of every stream event (the hearing recorder).
+        self.stream_listeners: list[Callable[[StreamEvent], None]] = []
 
     def resolve(self, path: str) -> tuple[RoomInfo, str]:
         """The room and feed a stream path names, or a 404."""
@@ -79,6 +82,8 @@ class LiveMedia:
         return subject
 
     def _stream_event(self, event: StreamEvent) -> None:
+        for listener in self.stream_listeners:
+            listener(event)
         m = ROOM_PATH.match(event.path)
         room = self.services.registry.rooms.get(m.group(1)) if m else None
         if m is None or room is None:

@@ -152,7 +152,7 @@ async def metrics(request: web.Request) -> web.Response:
         if who.is_anonymous:
             raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
         # Admin only: a province-wide system target no court-bound role reaches.
-        if not services(request).policy.can(who, "user.manage", Target(kind="system")):
+        if not services(request).policy.can(who, "system.metrics", Target(kind="system")):
             raise ApiError(403, "forbidden", {"action": "metrics"})
     return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 

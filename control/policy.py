@@ -56,6 +56,9 @@ ACTIONS: Final = frozenset(
         "court.view", "room.status", "room.view", "room.publish", "room.record",
         "recording.view", "recording.export", "hearing.view", "hearing.schedule",
         "hearing.mark", "alert.view", "alert.ack", "wall.use", "audit.view", "user.manage",
+        # court leaders approve broadcasts; seal portions of and hold recordings
+        "hearing.approve", "recording.seal", "recording.hold",
+        "petition.receive", "site.manage", "system.metrics",
     }
 )
 
@@ -66,13 +69,14 @@ _ROLES: Final[dict[str, tuple[Scope, frozenset[str]]]] = {
         frozenset({
             "court.view", "room.status", "room.view", "recording.view", "recording.export",
             "hearing.view", "alert.view", "alert.ack", "wall.use", "audit.view",
+            "hearing.approve", "recording.seal", "recording.hold", "petition.receive",
         }),
     ),
     "judge": (
         Scope.OWN_COURT,
         frozenset({
             "court.view", "room.status", "room.view", "recording.view", "hearing.view",
-            "hearing.mark",
+            "hearing.mark", "recording.seal", "petition.receive",
         }),
     ),
     "clerk": (
@@ -80,6 +84,7 @@ _ROLES: Final[dict[str, tuple[Scope, frozenset[str]]]] = {
         frozenset({
             "court.view", "room.status", "room.view", "room.publish", "room.record",
             "recording.view", "hearing.view", "hearing.schedule", "hearing.mark",
+            "petition.receive",
         }),
     ),
     "security": (
@@ -91,7 +96,8 @@ _ROLES: Final[dict[str, tuple[Scope, frozenset[str]]]] = {
 }
 
 # A judge reaches hearings and recordings only where they sit on the bench.
-_JUDGE_OWN_WORK: Final = frozenset({"hearing.view", "hearing.mark", "recording.view"})
+_JUDGE_OWN_WORK: Final = frozenset({"hearing.view", "hearing.mark", "recording.view",
+                                     "recording.seal"})
 
 _CASE_WORK: Final = frozenset({"hearing", "recording"})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,6 +107,8 @@ class RecorderService:
         self._starting: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._plays: dict[tuple[str, int, str], float] = {}
+        # Told (room, feed, hearing_ref, reason) when a recording fails on its own.
+        self.failure_listeners: list[Callable[[str, str, str | None, str], None]] = []
 
     def first_play(self, username: str, recording_id: int, span: str) -> bool:
         """True once per user, recording and range per PLAY_AUDIT_S (players re-poll)."""
@@ -153,6 +155,15 @@ class RecorderService:
     def active(self, room: str) -> dict[str, int]:
         """feed -> recording id of the room's running recordings."""
         return {a.feed: a.recording_id for a in self._active.values() if a.room.code == room}
+
+    @property
+    def recording_count(self) -> int:
+        return len(self._active)
+
+    def active_for(self, room: str, hearing_ref: str) -> dict[str, int]:
+        """feed -> recording id of the room's running recordings for one hearing."""
+        return {a.feed: a.recording_id for a in self._active.values()
+                if a.room.code == room and a.hearing_ref == hearing_ref}
 
     def target(self, rec: Recording) -> Target:
         """What the policy is asked about for a recording."""
@@ -288,6 +299,8 @@ class RecorderService:
     async def _failed(self, active: _Active, reason: str) -> None:
         await self._finish(active, "failed", reason)
         room = active.room
+        for listener in self.failure_listeners:
+            listener(room.code, active.feed, active.hearing_ref, reason)
         if self.monitor is not None:
             self.monitor.set_status(room.code, "fault", f"recording failed: {reason}"[:120])
         self.bus.publish(Event(

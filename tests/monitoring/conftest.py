@@ -8,12 +8,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from control.api_monitoring import MONITORING, Monitoring, add_monitoring
+from control.api_monitoring import MONITORING, Monitoring
 from control.app import create_app
 from control.config import Settings
-from control.db import Base
 from control.http import Services
-from control.metrics import MetricsAccess, http_middleware
+from control.metrics import MetricsAccess
 from media.probes import FEED_TYPES
 
 # Probe thresholds short enough for a test to wait for them in real time.
@@ -23,11 +22,7 @@ FAST = {name: replace(t, keyframe_every_s=0.5, audio_every_s=0.5, audio_window_s
 
 def monitored_app(settings: Settings, services: Services,
                   access: MetricsAccess | None = None) -> web.Application:
-    Base.metadata.create_all(services.db.engine)  # the alerts table, in a pre-built template
-    app = create_app(settings, services)
-    app.middlewares.insert(0, http_middleware)  # outermost: it sees the final status
-    add_monitoring(app, access=access, thresholds=FAST)
-    return app
+    return create_app(settings, services, probe_thresholds=FAST, metrics_access=access)
 
 
 @pytest.fixture

@@ -1,0 +1,267 @@
+"""The hearing lifecycle drives the recorder, and the recorder learns who sits on which bench.
+
+Opening a hearing records every feed of its room with the hearing as the recording's reference
+and writes an `opened` marker; recess, resume and close write markers; closing or adjourning
+stops the recordings. Court rules require every interruption of a live hearing's recording to be
+explained, so a feed that is lost or a recording that fails while the hearing is live becomes a
+`RecordingGap` of the hearing (closed again when recording resumes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from control.alerts import Upcoming
+from control.db import utcnow
+from control.http import Services
+from control.policy import Principal
+from control.registry import RoomInfo
+from hearing.lifecycle import LIVE, HearingInfo, record_gap
+from hearing.models import Hearing, HearingSeat, RecordingGap
+from media.stream import StreamEvent
+from recorder.index import Recording
+from recorder.service import RecorderConflict, RecorderService, stream_path
+
+log = logging.getLogger(__name__)
+
+STAFF_TTL_S = 5.0
+UPCOMING_WINDOW = timedelta(minutes=15)
+SYSTEM = Principal("hearing-lifecycle", "admin")
+
+
+def hearing_ref(hearing_id: int) -> str:
+    return f"hearing:{hearing_id}"
+
+
+def hearing_id_of(ref: str | None) -> int | None:
+    if not ref or not ref.startswith("hearing:"):
+        return None
+    tail = ref.removeprefix("hearing:")
+    return int(tail) if tail.isdigit() else None
+
+
+@dataclass
+class _Live:
+    """A hearing that is live in a room, and its open recording gaps per feed."""
+
+    hearing_id: int
+    case_number: str
+    room: str
+    open_gaps: dict[str, int] = field(default_factory=dict)  # feed ('' = all) -> gap id
+    recorded: set[str] = field(default_factory=set)  # feeds recorded at some point
+
+
+class HearingRecording:
+    """`LifecycleHooks` for the hearing desk and `HearingStaff` for the recorder."""
+
+    def __init__(self, services: Services, recorder: RecorderService) -> None:
+        self.services, self.recorder = services, recorder
+        self.live: dict[str, _Live] = {}  # room code -> its live hearing
+        self._staff: dict[str, tuple[float, frozenset[str]]] = {}
+        self._benches: dict[str, tuple[float, frozenset[str]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # Told the room when a hearing opens there (monitoring escalates its open alerts).
+        self.on_live: list[Callable[[str], Awaitable[Any]]] = []
+
+    # ---- start-up: hearings that were live when the server stopped ----
+
+    async def start(self) -> None:
+        def load(session: Session) -> list[tuple[int, str, str]]:
+            rows = session.scalars(select(Hearing).where(Hearing.state.in_(LIVE)))
+            return [(h.id, h.case.number, h.room_code) for h in rows]
+
+        for hid, number, room in await self.services.db.run(load):
+            self.live[room] = _Live(hid, number, room)
+            await self._record_all(self.live[room], "the server restarted")
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            await asyncio.gather(task, return_exceptions=True)
+
+    # ---- HearingStaff ----
+
+    def staff_of(self, ref: str | None) -> frozenset[str]:
+        hid = hearing_id_of(ref)
+        if hid is None:
+            return frozenset()
+        return self._cached(self._staff, str(hid), lambda s: frozenset(s.scalars(
+            select(HearingSeat.username).where(HearingSeat.hearing_id == hid))))
+
+    def hearings_of(self, username: str) -> frozenset[str]:
+        return self._cached(self._benches, username, lambda s: frozenset(
+            hearing_ref(h) for h in s.scalars(
+                select(HearingSeat.hearing_id).where(HearingSeat.username == username))))
+
+    def _cached(self, cache: dict[str, tuple[float, frozenset[str]]], key: str,
+                query: Any) -> frozenset[str]:
+        now = time.monotonic()
+        hit = cache.get(key)
+        if hit is not None and now - hit[0] < STAFF_TTL_S:
+            return hit[1]
+        if len(cache) > 10_000:
+            cache.clear()
+        with self.services.db.session() as session:
+            value: frozenset[str] = query(session)
+        cache[key] = (now, value)
+        return value
+
+    # ---- LifecycleHooks ----
+
+    async def on_opened(self, hearing: HearingInfo) -> None:
+        live = self.live[hearing.room] = _Live(hearing.id, hearing.case_number, hearing.room)
+        self._staff.pop(str(hearing.id), None)
+        await self._record_all(live, "no feed of the room is live at the opening")
+        await self._mark(hearing, "opened", f"{hearing.case_number} opened")
+        for notify in self.on_live:
+            await notify(hearing.room)
+
+    async def on_recess(self, hearing: HearingInfo) -> None:
+        await self._mark(hearing, "recess", "recess")
+
+    async def on_resumed(self, hearing: HearingInfo) -> None:
+        live = self.live.setdefault(hearing.room,
+                                    _Live(hearing.id, hearing.case_number, hearing.room))
+        await self._record_all(live, "no feed of the room is live at the resumption")
+        await self._mark(hearing, "resumed", "resumed")
+
+    async def on_closed(self, hearing: HearingInfo) -> None:
+        await self._end(hearing, "closed", "closed")
+
+    async def on_adjourned(self, hearing: HearingInfo) -> None:
+        await self._end(hearing, "closed", "adjourned")
+
+    async def _end(self, hearing: HearingInfo, kind: str, text: str) -> None:
+        await self._mark(hearing, kind, text)
+        self.live.pop(hearing.room, None)
+        room = self.services.registry.rooms.get(hearing.room)
+        if room is None:
+            return
+        ref = hearing_ref(hearing.id)
+        for feed in self._recording_feeds(room, ref):
+            try:
+                await self.recorder.stop_recording(room, feed, SYSTEM)
+            except RecorderConflict:
+                pass  # it stopped on its own meanwhile
+
+    def _recording_feeds(self, room: RoomInfo, ref: str) -> list[str]:
+        return list(self.recorder.active_for(room.code, ref))
+
+    async def _mark(self, hearing: HearingInfo, kind: str, text: str) -> None:
+        ids = list(self.recorder.active(hearing.room).values())
+        if not ids:
+            return
+        recs = await self.services.db.run(
+            lambda s: list(s.scalars(select(Recording).where(Recording.id.in_(ids)))))
+        for rec in recs:
+            await self.recorder.add_marker(rec, kind, text, hearing.at, SYSTEM.username)
+
+    # ---- recording and its gaps ----
+
+    async def _record_all(self, live: _Live, why_none: str) -> None:
+        """Record every feed of the room that is live; none at all is a gap of the hearing.
+
+        A feed that is not live yet (a second camera switched on later) is recorded when it
+        comes up; only losing a feed that was recorded is an interruption."""
+        room = self.services.registry.rooms.get(live.room)
+        if room is None:
+            return
+        recording = [feed for feed in room.feeds if await self._record(live, feed)]
+        if not recording:
+            await self._open_gap(live, "", why_none)
+
+    async def _record(self, live: _Live, feed: str) -> bool:
+        """Record `feed` for the live hearing; False when it cannot be recorded now."""
+        room = self.services.registry.rooms.get(live.room)
+        if room is None:
+            return False
+        ref = hearing_ref(live.hearing_id)
+        if feed in self.recorder.active(room.code) and feed not in self._recording_feeds(room, ref):
+            # Recording by hand before the opening: hand it over to the hearing.
+            try:
+                await self.recorder.stop_recording(room, feed, SYSTEM)
+            except RecorderConflict:
+                pass
+        if feed not in self._recording_feeds(room, ref):
+            try:
+                await self.recorder.start_recording(room, feed, SYSTEM, ref)
+            except RecorderConflict as exc:
+                log.info("feed not recorded", extra={"hearing": live.hearing_id, "feed": feed,
+                                                     "reason": str(exc)})
+                return False
+        live.recorded.add(feed)
+        await self._close_gap(live, feed)
+        await self._close_gap(live, "")
+        return True
+
+    async def _open_gap(self, live: _Live, feed: str, cause: str,
+                        at: datetime | None = None) -> None:
+        if feed in live.open_gaps:
+            return
+        started = at or utcnow()
+        gap = await self.services.db.run(
+            lambda s: record_gap(s, live.hearing_id, started, feed=feed or None, cause=cause))
+        live.open_gaps[feed] = gap.id
+        log.warning("recording gap", extra={"hearing": live.hearing_id, "feed": feed,
+                                            "cause": cause})
+
+    async def _close_gap(self, live: _Live, feed: str) -> None:
+        gap_id = live.open_gaps.pop(feed, None)
+        if gap_id is None:
+            return
+
+        def close(session: Session) -> None:
+            gap = session.get(RecordingGap, gap_id)
+            if gap is not None and gap.ended_at is None:
+                gap.ended_at = utcnow()
+
+        await self.services.db.run(close)
+
+    async def upcoming(self, within: timedelta = UPCOMING_WINDOW) -> list[Upcoming]:
+        """Scheduled hearings starting soon: monitoring checks that their rooms are live."""
+        now = utcnow()
+
+        def load(session: Session) -> list[Upcoming]:
+            rows = session.execute(
+                select(Hearing.id, Hearing.room_code, Hearing.starts_at)
+                .where(Hearing.state == "scheduled", Hearing.starts_at >= now,
+                       Hearing.starts_at <= now + within))
+            return [Upcoming(room, start, hearing_ref(hid)) for hid, room, start in rows]
+
+        return await self.services.db.run(load)
+
+    def on_stream(self, event: StreamEvent) -> None:
+        """Stream up/down from the media plane: gaps open and close, recording follows."""
+        if event.kind not in ("up", "down"):
+            return
+        room_code, _, feed = event.path.removeprefix("rooms/").partition("/")
+        live = self.live.get(room_code)
+        if live is None or not feed:
+            return
+        if event.kind == "down":
+            if feed in live.recorded:
+                self._spawn(self._open_gap(live, feed, "the feed was lost"))
+        else:
+            self._spawn(self._record(live, feed))
+
+    def on_recording_failed(self, room: str, feed: str, ref: str | None, reason: str) -> None:
+        live = self.live.get(room)
+        if live is None or ref != hearing_ref(live.hearing_id):
+            return
+        self._spawn(self._open_gap(live, feed, f"recording failed: {reason}"))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+__all__ = ["HearingRecording", "hearing_id_of", "hearing_ref", "stream_path"]
