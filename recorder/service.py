@@ -173,9 +173,13 @@ class RecorderService:
     # ---- recording control ----
 
     async def start_recording(self, room: RoomInfo, feed: str, who: Principal,
-                              hearing_ref: str | None = None) -> Recording:
-        """Start recording a live feed; RecorderConflict if it is recording or not live."""
-        path = stream_path(room.code, feed)
+                              hearing_ref: str | None = None,
+                              path: str | None = None) -> Recording:
+        """Start recording a live feed; RecorderConflict if it is recording or not live.
+
+        `path` names a stream outside the room's own `rooms/<room>/<feed>` (a remote site or
+        a petition session), filed under the room and `feed` all the same."""
+        path = path or stream_path(room.code, feed)
         if path in self._active or path in self._starting:
             raise RecorderConflict("this feed is already being recorded")
         stream = self.streams.get(path)
@@ -226,9 +230,10 @@ class RecorderService:
         self._publish("recording.started", active, {"by": who.username, "hearing": hearing_ref})
         return rec
 
-    async def stop_recording(self, room: RoomInfo, feed: str, who: Principal) -> Recording:
+    async def stop_recording(self, room: RoomInfo, feed: str, who: Principal,
+                             path: str | None = None) -> Recording:
         """Stop recording a feed: the open segment is closed and indexed first."""
-        active = self._active.get(stream_path(room.code, feed))
+        active = self._active.get(path or stream_path(room.code, feed))
         if active is None:
             raise RecorderConflict("this feed is not being recorded")
         return await self._finish(active, "closed", f"stopped by {who.username}")
