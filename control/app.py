@@ -144,4 +144,5 @@ def create_app(settings: Settings, services: Services | None = None, *,
                                  retries=hooks.retries) if hooks.urls else None,
     )
     glue.on_live.append(mon.alerts.hearing_started)
+    mon.alerts.hearing_live = glue.live.__contains__  # a room with a live hearing
     return app

@@ -69,6 +69,7 @@ class HearingRecording:
         self._staff: dict[str, tuple[float, frozenset[str]]] = {}
         self._benches: dict[str, tuple[float, frozenset[str]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopped = False
         # Told the room when a hearing opens there (monitoring escalates its open alerts).
         self.on_live: list[Callable[[str], Awaitable[Any]]] = []
 
@@ -84,6 +85,7 @@ class HearingRecording:
             await self._record_all(self.live[room], "the server restarted")
 
     async def stop(self) -> None:
+        self._stopped = True  # streams going down as the node stops are not gaps
         for task in list(self._tasks):
             await asyncio.gather(task, return_exceptions=True)
 
@@ -240,7 +242,7 @@ class HearingRecording:
 
     def on_stream(self, event: StreamEvent) -> None:
         """Stream up/down from the media plane: gaps open and close, recording follows."""
-        if event.kind not in ("up", "down"):
+        if event.kind not in ("up", "down") or self._stopped:
             return
         room_code, _, feed = event.path.removeprefix("rooms/").partition("/")
         live = self.live.get(room_code)
@@ -254,7 +256,7 @@ class HearingRecording:
 
     def on_recording_failed(self, room: str, feed: str, ref: str | None, reason: str) -> None:
         live = self.live.get(room)
-        if live is None or ref != hearing_ref(live.hearing_id):
+        if self._stopped or live is None or ref != hearing_ref(live.hearing_id):
             return
         self._spawn(self._open_gap(live, feed, f"recording failed: {reason}"))
 

@@ -180,6 +180,8 @@ class RecorderService:
         `path` names a stream outside the room's own `rooms/<room>/<feed>` (a remote site or
         a petition session), filed under the room and `feed` all the same."""
         path = path or stream_path(room.code, feed)
+        if self._pool is None:
+            raise RecorderConflict("the recorder is not running")
         if path in self._active or path in self._starting:
             raise RecorderConflict("this feed is already being recorded")
         stream = self.streams.get(path)

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from control.app import build_services, create_app
 from control.auth import add_user
 from control.config import AuthSettings, DemoSettings, Settings, load_settings
+from control.db import Database
 from control.http import Services
 from tests.browser import browser  # noqa: F401  (a fixture for every browser test)
 
@@ -61,11 +62,23 @@ def settings(template_dir: Path, tmp_path: Path) -> Settings:
     return make_settings(data)
 
 
+_OPEN_DATABASES: list[Database] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    """Autouse, so set up first and torn down last: after the test's app has shut down
+    (which still writes to the database, e.g. the recorder indexing its last segments)."""
+    yield
+    while _OPEN_DATABASES:
+        _OPEN_DATABASES.pop().close()
+
+
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
+def services(settings: Settings) -> Services:
     svc = build_services(settings)
-    yield svc
-    svc.db.close()
+    _OPEN_DATABASES.append(svc.db)
+    return svc
 
 
 @pytest.fixture

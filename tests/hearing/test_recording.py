@@ -1,0 +1,125 @@
+"""The lifecycle drives the recorder: opening records the room, markers follow, gaps are kept.
+
+Real streams (a looped H.264 + Opus clip pushed into the media plane), the real recorder
+writing segments, the app exactly as create_app builds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from control.app import create_app
+from control.config import Settings
+from control.http import Services
+from control.live import LIVE
+from media.sources import Clip, PatternSpec, render_clip
+from recorder.service import RECORDER
+from tests.conftest import auth
+from tests.hearing.conftest import SESSION_TOKENS, book, file_case, move
+from tests.recorder.conftest import FastFeed
+
+ROOM = "HL0102-01"
+CLERK, JUDGE = SESSION_TOKENS["clerk.daoli"], SESSION_TOKENS["judge.daoli"]
+
+
+@pytest.fixture(scope="module")
+def clip() -> Clip:
+    return render_clip(PatternSpec("Hearing test", gop_s=1, duration_s=2))
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
+    app = create_app(settings, services)
+    app[RECORDER].segment_s = 1.0
+    return await aiohttp_client(app)
+
+
+def feed_of(client: TestClient, clip: Clip) -> FastFeed:
+    feed = FastFeed(client.app[LIVE].streams, f"rooms/{ROOM}/main", clip)
+    feed.push(2)
+    return feed
+
+
+async def opened(client: TestClient) -> int:
+    case = await file_case(client, CLERK)
+    hearing = await book(client, CLERK, case["id"], room=ROOM)
+    await move(client, CLERK, hearing["id"], "opened")
+    return int(hearing["id"])
+
+
+async def recordings_of(client: TestClient, hearing_id: int, token: str) -> list[dict[str, Any]]:
+    r = await client.get(f"/api/recordings?hearing=hearing:{hearing_id}", headers=auth(token))
+    assert r.status == 200, await r.text()
+    return list((await r.json())["items"])
+
+
+async def gaps_of(client: TestClient, hearing_id: int) -> list[dict[str, Any]]:
+    r = await client.get(f"/api/hearings/{hearing_id}/gaps", headers=auth(CLERK))
+    assert r.status == 200, await r.text()
+    return list((await r.json())["gaps"])
+
+
+async def test_a_hearing_records_its_room_from_opening_to_close(client: TestClient,
+                                                                clip: Clip) -> None:
+    feed = feed_of(client, clip)
+    hid = await opened(client)
+    rec_service = client.app[RECORDER]
+    assert set(rec_service.active_for(ROOM, f"hearing:{hid}")) == {"main"}
+    feed.push(2)
+    await move(client, CLERK, hid, "recess")
+    await move(client, CLERK, hid, "resumed")
+    feed.push(2)
+    await move(client, CLERK, hid, "closed")
+    assert rec_service.active_for(ROOM, f"hearing:{hid}") == {}
+    # The presiding judge sees the hearing's recording (they sit on its bench) ...
+    items = await recordings_of(client, hid, JUDGE)
+    assert len(items) == 1 and items[0]["state"] == "closed" and items[0]["segments"] >= 3
+    r = await client.get(f"/api/recordings/{items[0]['id']}", headers=auth(JUDGE))
+    kinds = [m["kind"] for m in (await r.json())["markers"]]
+    assert kinds == ["opened", "recess", "resumed", "closed"]
+    # ... a judge of the same court who is not on it does not.
+    assert await recordings_of(client, hid, SESSION_TOKENS["judge.daoli2"]) == []
+    assert await gaps_of(client, hid) == []
+    feed.close()
+
+
+async def test_an_unrecorded_hearing_cannot_close_until_the_gap_is_explained(
+        client: TestClient) -> None:
+    hid = await opened(client)  # no feed of the room is live
+    gaps = await gaps_of(client, hid)
+    assert len(gaps) == 1 and "no feed" in gaps[0]["cause"] and gaps[0]["feed"] is None
+    r = await client.post(f"/api/hearings/{hid}/transitions", json={"to": "closed"},
+                          headers=auth(CLERK))
+    assert r.status == 409 and (await r.json())["detail"]["unexplained_gaps"] == [gaps[0]["id"]]
+    r = await client.post(f"/api/hearings/{hid}/gaps/{gaps[0]['id']}/explanation",
+                          json={"explanation": "庭审主机故障，本次庭审以书面笔录为准"},
+                          headers=auth(JUDGE))
+    assert r.status in (200, 201), await r.text()
+    await move(client, CLERK, hid, "closed")
+
+
+async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClient,
+                                                                clip: Clip) -> None:
+    feed = feed_of(client, clip)
+    hid = await opened(client)
+    feed.push(2)
+    feed.close()  # the courtroom encoder goes away
+    gaps: list[dict[str, Any]] = []
+    for _ in range(50):
+        if gaps := await gaps_of(client, hid):
+            break
+        await asyncio.sleep(0.1)
+    assert len(gaps) == 1 and gaps[0]["feed"] == "main" and gaps[0]["ended_at"] is None
+    back = feed_of(client, clip)  # it comes back
+    for _ in range(50):
+        gaps = await gaps_of(client, hid)
+        if gaps[0]["ended_at"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert gaps[0]["ended_at"] is not None
+    assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
+    back.close()

@@ -1,0 +1,65 @@
+"""Monitoring and the hearing lifecycle together, in the app as create_app wires them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from aiohttp.test_utils import TestClient
+
+from control.api_monitoring import Monitoring
+from control.app import HEARING_RECORDING
+from control.db import utcnow
+from control.live import LIVE
+from media.sources import PatternSpec, render_clip
+from tests.conftest import auth
+from tests.hearing.conftest import book, file_case, move
+from tests.recorder.conftest import FastFeed
+
+ROOM = "HL0102-01"
+
+
+def iso(minutes: float) -> str:
+    return (utcnow() + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+async def test_opening_a_hearing_escalates_the_rooms_open_alerts(
+        client: TestClient, tokens: dict[str, str], mon: Monitoring) -> None:
+    alert = await mon.alerts.raise_alert(ROOM, "main", "frozen", value=30.0)
+    assert alert.severity == "major" and not alert.escalated
+    clerk = tokens["clerk.daoli"]
+    case = await file_case(client, clerk)
+    hearing = await book(client, clerk, case["id"], room=ROOM)
+    await move(client, clerk, hearing["id"], "opened")
+    r = await client.get(f"/api/alerts/{alert.id}", headers=auth(tokens["sec.harbin"]))
+    body = await r.json()
+    assert body["escalated"] is True and body["severity"] == "critical"
+    # While the hearing is live, new alerts in the room are raised escalated at once.
+    assert mon.alerts.hearing_live(ROOM) and not mon.alerts.hearing_live("HL0102-02")
+    later = await mon.alerts.raise_alert(ROOM, "main", "black", value=10.0)
+    assert later.escalated
+
+
+async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
+        client: TestClient, tokens: dict[str, str], mon: Monitoring) -> None:
+    clerk = tokens["clerk.daoli"]
+    case = await file_case(client, clerk)
+    body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(8), "ends_at": iso(68)}
+    r = await client.post("/api/hearings", json=body, headers=auth(clerk))
+    assert r.status == 201, await r.text()
+    glue = client.app[HEARING_RECORDING]
+    upcoming = await glue.upcoming()
+    assert [u.room for u in upcoming] == [ROOM]
+    risky = await mon.alerts.check_upcoming(upcoming, mon.watch.main_feed_live)
+    assert set(risky) == {ROOM}
+    open_kinds = {(a.room, a.kind) for a in mon.alerts.open_in(ROOM)}
+    assert (ROOM, "feeds_down") in open_kinds
+    # The courtroom's encoder comes up: the next check clears it.
+    feed = FastFeed(client.app[LIVE].streams, f"rooms/{ROOM}/main",
+                    render_clip(PatternSpec("dark room", gop_s=1, duration_s=1)))
+    feed.push(1)
+    await asyncio.sleep(0)
+    assert await mon.alerts.check_upcoming(await glue.upcoming(),
+                                           mon.watch.main_feed_live) == {}
+    assert not [a for a in mon.alerts.open_in(ROOM) if a.kind == "feeds_down"]
+    feed.close()
