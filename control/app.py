@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -104,8 +106,19 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     svc.db.close()
 
 
+def probe_thresholds_of(settings: Settings) -> dict[str, ProbeThresholds]:
+    """The built-in thresholds per feed type with the config's `[probes.*]` applied."""
+    out = dict(FEED_TYPES)
+    for o in settings.probes:
+        base = out.get(o.feed_type, ProbeThresholds())
+        typed: dict[str, Any] = {k: int(v) if isinstance(getattr(base, k), int) else v
+                                 for k, v in o.values}
+        out[o.feed_type] = replace(base, **typed)
+    return out
+
+
 def create_app(settings: Settings, services: Services | None = None, *,
-               probe_thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES,
+               probe_thresholds: Mapping[str, ProbeThresholds] | None = None,
                metrics_access: MetricsAccess | None = None) -> web.Application:
     """The courtav application; `services` may be passed in by tests that share them."""
     app = web.Application(
@@ -138,7 +151,7 @@ def create_app(settings: Settings, services: Services | None = None, *,
     hooks = settings.webhooks
     mon = add_monitoring(
         app, recordings=lambda: rec.recording_count, upcoming=glue.upcoming,
-        thresholds=probe_thresholds,
+        thresholds=probe_thresholds or probe_thresholds_of(settings),
         access=metrics_access,
         webhooks=WebhookSettings(urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
                                  retries=hooks.retries) if hooks.urls else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,6 +72,20 @@ class RecorderSettings:
 @dataclass(frozen=True)
 class HearingSettings:
     utc_offset_hours: float = 8.0  # the courts' local day, for day and week schedules
+    public_viewer_cap: int = 200  # public WHEP viewers per broadcast stream; 0: none
+    petition_ticket_ttl_min: float = 240.0  # an unanswered petition ticket expires after this
+    petition_queue_max: int = 200  # waiting petitioners per court
+    petition_signups_per_address: int = 5  # sign-ups per client address per window
+    petition_signups_per_phone: int = 3  # sign-ups per phone number per window
+    petition_window_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class ProbeOverrides:
+    """`[probes.<feed type>]`: health-probe thresholds that differ from the built-in ones."""
+
+    feed_type: str
+    values: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class Settings:
     recorder: RecorderSettings = field(default_factory=RecorderSettings)
     hearing: HearingSettings = field(default_factory=HearingSettings)
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
+    probes: tuple[ProbeOverrides, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -229,11 +244,50 @@ def _recorder(t: _Table) -> RecorderSettings:
 
 
 def _hearing(t: _Table) -> HearingSettings:
-    s = HearingSettings(utc_offset_hours=t.get("utc_offset_hours", float, 8.0))
+    d = HearingSettings()
+    s = HearingSettings(
+        utc_offset_hours=t.get("utc_offset_hours", float, d.utc_offset_hours),
+        public_viewer_cap=t.get("public_viewer_cap", int, d.public_viewer_cap),
+        petition_ticket_ttl_min=t.get("petition_ticket_ttl_min", float,
+                                      d.petition_ticket_ttl_min),
+        petition_queue_max=t.get("petition_queue_max", int, d.petition_queue_max),
+        petition_signups_per_address=t.get("petition_signups_per_address", int,
+                                           d.petition_signups_per_address),
+        petition_signups_per_phone=t.get("petition_signups_per_phone", int,
+                                         d.petition_signups_per_phone),
+        petition_window_s=t.get("petition_window_s", float, d.petition_window_s),
+    )
     if not -12.0 <= s.utc_offset_hours <= 14.0:
         raise ConfigError(f"{t.source}: [hearing] utc_offset_hours: must be within -12..14")
+    if s.public_viewer_cap < 0 or s.petition_ticket_ttl_min <= 0 or s.petition_window_s <= 0 \
+            or min(s.petition_queue_max, s.petition_signups_per_address,
+                   s.petition_signups_per_phone) < 1:
+        raise ConfigError(f"{t.source}: [hearing]: viewer cap >= 0; petition ttl, window, "
+                          "queue and sign-up limits must be positive")
     t.done()
     return s
+
+
+def _probes(t: _Table) -> tuple[ProbeOverrides, ...]:
+    from media.probes import ProbeThresholds  # the media plane owns what the keys mean
+
+    known = {f.name: f.type for f in fields(ProbeThresholds)}
+    out = []
+    for feed_type in sorted(t.data):
+        sub = t.table(feed_type)
+        values = []
+        for key in sorted(sub.data):
+            if key not in known:
+                continue  # reported by done() as an unknown key
+            kind = int if known[key] in (int, "int") else float
+            value = sub.get(key, kind, 0)
+            if value < 0 and key != "silence_dbfs":
+                raise ConfigError(f"{t.source}: [probes.{feed_type}] {key}: must be >= 0")
+            values.append((key, float(value)))
+        sub.done()
+        out.append(ProbeOverrides(feed_type, tuple(values)))
+    t.done()
+    return tuple(out)
 
 
 def _webhooks(t: _Table, env: Mapping[str, str]) -> WebhookConfig:
@@ -282,6 +336,7 @@ def load_settings(
     )
     recorder, hearing = _recorder(root.table("recorder")), _hearing(root.table("hearing"))
     webhooks = _webhooks(root.table("webhooks"), env)
+    probes = _probes(root.table("probes"))
     root.done()
     if "COURTAV_HOST" in env:
         server = replace(server, host=env["COURTAV_HOST"])
@@ -314,4 +369,5 @@ def load_settings(
         recorder=recorder,
         hearing=hearing,
         webhooks=webhooks,
+        probes=probes,
     )

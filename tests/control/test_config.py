@@ -56,6 +56,11 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("[demo]\nusers = [{username = 'x', role = 'king'}]\n", {}, "needs username and a role"),
         ("[server\n", {}, "not valid TOML"),
         ("", {"COURTAV_PORT": "http"}, "COURTAV_PORT: 'http' is not a number"),
+        ("[probes.main]\nfrozen_seconds = 3\n", {}, r"\[probes.main\] frozen_seconds: unknown"),
+        ("[probes.main]\nfrozen_s = -1\n", {}, r"\[probes.main\] frozen_s: must be >= 0"),
+        ("[recorder]\nsegment_s = 0.1\n", {}, r"\[recorder\] segment_s"),
+        ("[webhooks]\nurls = ['ftp://x']\n", {}, "not an http"),
+        ("[webhooks]\nurls = ['http://127.0.0.1:9/h']\n", {}, "need a secret"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, env: dict[str, str],
@@ -70,3 +75,23 @@ def test_bad_config_names_file_and_key(tmp_path: Path, text: str, env: dict[str,
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_sections_for_recorder_hearing_probes_and_webhooks(tmp_path: Path) -> None:
+    from control.app import probe_thresholds_of
+
+    cfg = write(tmp_path, "[recorder]\nsegment_s = 4\n[hearing]\nutc_offset_hours = 6\n"
+                          "[probes.main]\nfrozen_s = 9\nconfirm_frames = 6\n"
+                          "[probes.ptz]\nvideo_loss_s = 2\n"
+                          "[webhooks]\nurls = ['http://127.0.0.1:9/h']\nsecret_env = 'HOOK'\n")
+    s = load_settings(cfg, env={"HOOK": "s3cret"})
+    assert s.recorder.segment_s == 4.0 and s.hearing.utc_offset_hours == 6.0
+    assert s.webhooks.secret == "s3cret" and s.webhooks.urls == ("http://127.0.0.1:9/h",)
+    probes = probe_thresholds_of(s)
+    assert probes["main"].frozen_s == 9.0 and probes["main"].confirm_frames == 6
+    assert isinstance(probes["main"].confirm_frames, int)
+    assert probes["sub"].keyframe_every_s == 10.0  # built-in, untouched
+    assert probes["ptz"].video_loss_s == 2.0 and probes["ptz"].frozen_s == 20.0
+    # The bundled file's [probes] keep the built-in values it documents.
+    bundled = probe_thresholds_of(load_settings(env={"COURTAV_DATA_DIR": str(tmp_path)}))
+    assert bundled["main"].video_loss_s == 5.0 and bundled["sub"].min_bitrate_bps == 8000.0
