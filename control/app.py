@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from control import api_auth, api_courts, api_events, live
+from control import api_auth, api_courts, api_events, api_users, live
 from control.api_monitoring import add_monitoring
 from control.audit import AuditLog
 from control.auth import Authenticator
@@ -138,6 +138,7 @@ def create_app(settings: Settings, services: Services | None = None, *,
     app.add_routes(api_auth.routes)
     app.add_routes(api_courts.routes)
     app.add_routes(api_events.routes)
+    app.add_routes(api_users.routes)
     app.add_routes(live.routes)
     app.add_routes(media.server.routes())
     app.add_routes(recorder_routes.routes)

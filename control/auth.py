@@ -182,6 +182,11 @@ class Authenticator:
         self._cache[digest] = _Cached(found[0], now + found[1], now)
         return found[0]
 
+    def forget_user(self, username: str) -> None:
+        """Drop the cached tokens of a user whose role, court or access just changed."""
+        for digest in [d for d, c in self._cache.items() if c.principal.username == username]:
+            self._cache.pop(digest, None)
+
     async def logout(self, token: str) -> None:
         digest = token_digest(token)
         self._cache.pop(digest, None)
