@@ -1,4 +1,5 @@
-"""The hearing index: recordings, their segments (a hash chain) and the markers along them.
+"""The hearing index: recordings, their segments (a hash chain) and the markers along them;
+sealed or confidential portions, export jobs and retention flags.
 
 Importing this module registers the tables on the shared `Base`; import it before
 `Database.create_schema()`.
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Float,
@@ -27,6 +29,8 @@ RECORDING_STATES: Final = ("recording", "closed", "failed")
 MARKER_KINDS: Final = (
     "opened", "recess", "resumed", "closed", "bookmark", "speaker", "alert", "gap",
 )
+PORTION_LEVELS: Final = ("confidential", "sealed")
+EXPORT_STATES: Final = ("queued", "running", "done", "failed")
 GENESIS: Final = "0" * 64
 """The `prev_sha256` of a recording's first segment."""
 
@@ -107,3 +111,59 @@ class Marker(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(String(500), default="")
     author: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Portion(Base):
+    """A time range of a recording withheld from those not entitled to it (see portions.py)."""
+
+    __tablename__ = "recording_portions"
+    __table_args__ = (Index("ix_portions_recording_start", "recording_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    level: Mapped[str] = mapped_column(String(16))  # one of PORTION_LEVELS
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExportJob(Base):
+    """One export of a time range of a recording into a single MP4 file (see exports.py)."""
+
+    __tablename__ = "recording_exports"
+    __table_args__ = (Index("ix_exports_recording", "recording_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    # The range asked for, and the one the file covers (it starts on a keyframe).
+    from_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    to_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="queued")  # one of EXPORT_STATES
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    # Sequences left out of the file (withheld portions, missing files).
+    omitted: Mapped[list[int]] = mapped_column(JSON, default=list)
+    file_name: Mapped[str] = mapped_column(String(64), default="")
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RetentionFlag(Base):
+    """A recording past its retention that was kept because its hash chain did not verify."""
+
+    __tablename__ = "recording_retention_flags"
+
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), primary_key=True)
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    problem: Mapped[str] = mapped_column(String(256), default="")

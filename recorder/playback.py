@@ -9,6 +9,7 @@ burn into the picture.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -16,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import String, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from recorder.index import Marker, Recording, Segment
+from recorder.index import Marker, Portion, Recording, Segment
 
 MAX_OFFSET_S: Final = 31 * 24 * 3600.0  # no recording is longer than a month
 DISCONTINUITY_GAP_S: Final = 0.5
@@ -77,6 +78,7 @@ class SearchQuery:
     end: datetime | None = None
     marker: str | None = None
     text: str | None = None
+    skip_withheld: bool = False  # markers in sealed or confidential portions do not match
     limit: int = 50
     offset: int = 0
 
@@ -102,6 +104,9 @@ def search_recordings(session: Session, q: SearchQuery) -> tuple[int, list[Recor
             m.append(Marker.kind == q.marker)
         if q.text:
             m.append(Marker.text.contains(q.text, autoescape=True))
+        if q.skip_withheld:  # a marker inside a withheld portion is not found by it
+            m.append(~exists().where(Portion.recording_id == Marker.recording_id,
+                                     Portion.start_at <= Marker.at, Portion.end_at > Marker.at))
         conds.append(exists().where(*m))
     total = session.scalar(select(func.count()).select_from(Recording).where(*conds)) or 0
     page = session.scalars(
@@ -153,8 +158,12 @@ def _instant(raw: str | datetime) -> datetime:
 
 
 def build_playlist(session: Session, rec: Recording, start: datetime | None,
-                   end: datetime | None) -> tuple[str, int]:
-    """The HLS media playlist of `rec` between `start` and `end`; (text, segment count)."""
+                   end: datetime | None,
+                   hidden: Sequence[tuple[datetime, datetime]] = ()) -> tuple[str, int]:
+    """The HLS media playlist of `rec` between `start` and `end`; (text, segment count).
+
+    Segments overlapping a `hidden` span (withheld portions) are left out like missing ones:
+    the player is told of the discontinuity and skips across."""
     conds = [Segment.recording_id == rec.id]
     if start is not None:
         conds.append(Segment.end_at > start)
@@ -162,19 +171,25 @@ def build_playlist(session: Session, rec: Recording, start: datetime | None,
         conds.append(Segment.start_at < end)
     # Times are read as stored and formatted by slicing: converting 1,800 rows to datetimes
     # and back would be most of the cost of a 3-hour playlist.
-    rows = session.connection().execute(  # Core rows: no ORM loading machinery per row
+    rows: Sequence[tuple[int, Any, Any, float, str, bool]] = session.connection().execute(
+        # Core rows: no ORM loading machinery per row
         select(Segment.sequence, type_coerce(Segment.start_at, String),
                type_coerce(Segment.end_at, String), Segment.duration, Segment.init_name,
                Segment.missing)
         .where(*conds).order_by(Segment.sequence)
     ).all()
+    if hidden:
+        rows = [(seq, at, end_at, duration, init_name, missing or any(
+            _instant(at) < h_end and _instant(end_at) > h_start for h_start, h_end in hidden))
+            for seq, at, end_at, duration, init_name, missing in rows]
     live = rec.state == "recording" and (end is None or not rows or _instant(rows[-1][2]) < end)
     target = max((math.ceil(r[3]) for r in rows), default=1)
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{max(1, target)}",
              f"#EXT-X-MEDIA-SEQUENCE:{rows[0][0] if rows else 1}",
              f"#EXT-X-PLAYLIST-TYPE:{'EVENT' if live else 'VOD'}", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    if rows and start is not None:
-        lead = (start - _instant(rows[0][1])).total_seconds()
+    first = next((r for r in rows if not r[5]), None)
+    if first is not None and start is not None:
+        lead = (start - _instant(first[1])).total_seconds()
         if lead > 0.05:
             lines.append(f"#EXT-X-START:TIME-OFFSET={lead:.3f},PRECISE=YES")
     add = lines.append

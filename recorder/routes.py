@@ -1,14 +1,16 @@
 """Recorder HTTP API: search, details, verify, HLS playback, markers and recording control.
 
 Every recording is checked against the one policy as `Target(kind="recording", ...)`; one the
-caller may not see is a 404, so its existence does not leak.
+caller may not see is a 404, so its existence does not leak. Portions withheld from the caller
+(recorder/portions.py) are left out of playlists, segment downloads and marker lists.
+`routes` also carries the tables of routes_exports, routes_portions and routes_custody.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from sqlalchemy import select
@@ -18,7 +20,6 @@ from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import (
-    client_address,
     field,
     query_int,
     read_json,
@@ -29,7 +30,11 @@ from control.http import (
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
 from control.registry import RoomInfo
-from recorder.index import MARKER_KINDS, Marker, Recording, Segment
+from recorder import routes_custody, routes_exports, routes_portions
+from recorder.access import audit as _audit
+from recorder.access import query_text as _query
+from recorder.access import recorder, visible_recording, withheld
+from recorder.index import MARKER_KINDS, Marker, Segment
 from recorder.integrity import load_chain, verify_chain
 from recorder.playback import (
     SearchQuery,
@@ -41,48 +46,15 @@ from recorder.playback import (
     recording_json,
     search_recordings,
 )
-from recorder.service import RECORDER, RecorderConflict, RecorderService
+from recorder.service import RecorderConflict
 from recorder.storage import INIT_NAME, SEGMENT_NAME
 
 routes = web.RouteTableDef()
 
 MAX_PAGE: Final = 200
 MAX_MARKERS: Final = 2000
-MAX_ID_DIGITS: Final = 12
 CLOCK_SLACK = timedelta(seconds=2)
 HLS_TYPE: Final = "application/vnd.apple.mpegurl"
-
-
-def recorder(request: web.Request) -> RecorderService:
-    return request.config_dict[RECORDER]
-
-
-def _query(request: web.Request, name: str, max_len: int = 64) -> str | None:
-    raw = request.query.get(name, "").strip()
-    if len(raw) > max_len:
-        raise ApiError(400, f"query parameter {name!r} is longer than {max_len} characters")
-    return raw or None
-
-
-async def visible_recording(request: web.Request) -> tuple[Principal, Recording]:
-    """The recording named in the path, if the caller may view it; 401/404 otherwise."""
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
-        await require_user(request)
-        raise ApiError(404, "not found")
-    rec_id = int(raw)
-    rec = await services(request).db.run(lambda s: s.get(Recording, rec_id))
-    if rec is None:
-        await require_user(request)
-        raise ApiError(404, "not found")
-    who = await require(request, "recording.view", recorder(request).target(rec), hide=True)
-    return who, rec
-
-
-async def _audit(request: web.Request, who: Principal, action: str, rec_id: int | str,
-                 court: str | None, detail: dict[str, Any]) -> None:
-    await services(request).audit.record(who, action, f"recording:{rec_id}", court=court,
-                                         address=client_address(request), detail=detail)
 
 
 @routes.get("/api/recordings")
@@ -117,6 +89,8 @@ async def search(request: web.Request) -> web.Response:
         courts=None if courts == frozenset(svc.registry.courts) else courts,
         hearings=hearings, room=room, hearing=_query(request, "hearing"), start=start, end=end,
         marker=marker, text=_query(request, "q"),
+        # Those who may seal wherever they may view are entitled to every portion they see.
+        skip_withheld=not courts <= svc.policy.visible_courts(who, "recording.seal"),
         limit=query_int(request, "limit", 50, 1, MAX_PAGE),
         offset=query_int(request, "offset", 0, 0, 1_000_000),
     )
@@ -130,14 +104,16 @@ async def search(request: web.Request) -> web.Response:
 
 @routes.get("/api/recordings/{id}")
 async def detail(request: web.Request) -> web.Response:
-    _who, rec = await visible_recording(request)
+    who, rec = await visible_recording(request)
+    hidden = await withheld(request, who, rec)
 
     def markers(session: Session) -> list[Marker]:
         return list(session.scalars(select(Marker).where(Marker.recording_id == rec.id)
                                     .order_by(Marker.at).limit(MAX_MARKERS)))
 
     rows = await services(request).db.run(markers)
-    return web.json_response({**recording_json(rec), "markers": [marker_json(m) for m in rows]})
+    return web.json_response({**recording_json(rec), "markers": [
+        marker_json(m) for m in rows if not hidden.holds(m.at)]})
 
 
 @routes.get("/api/recordings/{id}/verify")
@@ -178,7 +154,8 @@ async def playlist(request: web.Request) -> web.Response:
                 end is not None and end <= span[0]):
             raise ApiError(400, "the range is outside the recording",
                            {"recorded": [s.isoformat() for s in span] if span else None})
-    text, count = await svc.db.run(lambda s: build_playlist(s, rec, start, end))
+    hidden = await withheld(request, who, rec)
+    text, count = await svc.db.run(lambda s: build_playlist(s, rec, start, end, hidden.spans))
     if who.username and recorder(request).first_play(who.username, rec.id,
                                                      f"{raw_from}-{raw_to}"):
         await _audit(request, who, "recording.play", rec.id, rec.court,
@@ -195,18 +172,21 @@ async def segment(request: web.Request) -> web.StreamResponse:
     if seg is None and INIT_NAME.match(name) is None:
         await require_user(request)
         raise ApiError(404, "not found")
-    _who, rec = await visible_recording(request)
+    who, rec = await visible_recording(request)
     root = recorder(request).root.resolve()
     path = (root / rec.directory / name).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise ApiError(404, "not found")
     if seg is not None:
         sequence = int(seg.group(1))
-        indexed = await services(request).db.run(lambda s: s.scalar(
-            select(Segment.id).where(Segment.recording_id == rec.id,
-                                     Segment.sequence == sequence, Segment.missing.is_(False))))
+        indexed = await services(request).db.run(lambda s: s.execute(
+            select(Segment.start_at, Segment.end_at).where(
+                Segment.recording_id == rec.id, Segment.sequence == sequence,
+                Segment.missing.is_(False))).first())
         if indexed is None:  # only closed, indexed segments are ever served
             raise ApiError(404, "not found")
+        if (await withheld(request, who, rec)).covers(indexed[0], indexed[1]):
+            raise ApiError(404, "not found")  # withheld from this caller: as if absent
     size = path.stat().st_size
     try:
         wanted = request.http_range
@@ -288,3 +268,10 @@ async def control_recording(request: web.Request) -> web.Response:
     await _audit(request, who, f"recording.{action}", rec.id, room.court,
                  {"room": room.code, "feed": feed, "hearing": hearing})
     return web.json_response(recording_json(rec), status=201 if action == "start" else 200)
+
+
+# One table for control/app.py to mount: the other route modules' routes join this one.
+for _table in (routes_exports.routes, routes_portions.routes, routes_custody.routes):
+    for _route in _table:
+        if isinstance(_route, web.RouteDef):
+            routes.route(_route.method, _route.path, **_route.kwargs)(_route.handler)

@@ -20,14 +20,18 @@ from aiohttp import web
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from control.audit import AuditLog
 from control.bus import Event, EventBus
+from control.config import RetentionSettings
 from control.db import Database, utcnow
 from control.monitoring import RoomMonitor
 from control.policy import Principal, Target
 from control.registry import CourtRegistry, RoomInfo
 from media import StreamNotFound, StreamRegistry
+from recorder.exports import ExportQueue
 from recorder.index import Marker, Recording, Segment
 from recorder.reconcile import ReconcileReport, reconcile_interrupted, reconcile_recording
+from recorder.retention import RetentionJob
 from recorder.segments import DEFAULT_SEGMENT_S, ClosedSegment, RecordingPlace, SegmentRecorder
 from recorder.storage import recording_folder
 
@@ -37,6 +41,9 @@ GAP_MARKER_S = 1.0  # a hole this long between segments is marked in the index
 READER_QUEUE = 4096  # frames that may queue while the recording's row is being written
 PLAY_AUDIT_S = 600.0  # one audit row per user and recording within this time
 MAX_PLAY_KEYS = 10_000
+# Streams never recorded, whoever asks: a private consultation between a defendant and their
+# lawyer (`consult/...`) is confidential by law.
+PRIVATE_PATHS = ("consult/",)
 
 
 _INSERT_SEGMENT = insert(Segment)
@@ -82,6 +89,11 @@ class _Active:
     last_end: datetime | None = None
     finished: asyncio.Future[Recording] | None = None  # set by the first _finish
 
+    @property
+    def own(self) -> bool:
+        """The room's own feed; other paths filed under it (petitions) leave its status alone."""
+        return self.path == stream_path(self.room.code, self.feed)
+
 
 class RecorderService:
     """Recording control, the index writer and crash reconcile for one node."""
@@ -90,7 +102,9 @@ class RecorderService:
                  streams: StreamRegistry, recordings_dir: Path, *,
                  segment_s: float = DEFAULT_SEGMENT_S, analyze: bool = True,
                  monitor: RoomMonitor | None = None, staff: HearingStaff | None = None,
-                 workers: int = 4) -> None:
+                 workers: int = 4, exports_dir: Path | None = None,
+                 retention: RetentionSettings | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.db = db
         self.bus = bus
         self.registry = registry
@@ -101,6 +115,9 @@ class RecorderService:
         self.monitor = monitor
         self.staff: HearingStaff = staff or NoHearingStaff()
         self.last_reconcile = ReconcileReport()
+        self.exports = ExportQueue(db, bus, recordings_dir, exports_dir)
+        self.retention = RetentionJob(db, bus, registry, recordings_dir, self.exports,
+                                      retention or RetentionSettings(), audit)
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._active: dict[str, _Active] = {}
@@ -139,9 +156,13 @@ class RecorderService:
                 {"source": "recorder", "severity": "critical",
                  "message": f"{len(report.missing)} recorded segment file(s) are missing",
                  "segments": report.missing[:20]}, action="alert.view"))
+        await self.exports.start()
+        self.retention.start()
 
     async def stop(self) -> None:
         """Close every open segment and index it; recordings end as `closed`."""
+        await self.retention.stop()
+        await self.exports.stop()
         for active in list(self._active.values()):
             await self._finish(active, "closed", "server stopping")
         for task in list(self._tasks):
@@ -180,6 +201,8 @@ class RecorderService:
         `path` names a stream outside the room's own `rooms/<room>/<feed>` (a remote site or
         a petition session), filed under the room and `feed` all the same."""
         path = path or stream_path(room.code, feed)
+        if path.startswith(PRIVATE_PATHS):
+            raise RecorderConflict("this stream is private and is never recorded")
         if self._pool is None:
             raise RecorderConflict("the recorder is not running")
         if path in self._active or path in self._starting:
@@ -227,7 +250,7 @@ class RecorderService:
         recorder.on_detached = lambda: self._reattach_soon(active)
         self._active[path] = active
         recorder.start(RecordingPlace(rec.id, started_at, origin, self.root, rec.directory))
-        if self.monitor is not None:
+        if self.monitor is not None and active.own:
             self.monitor.set_status(room.code, "recording")
         self._publish("recording.started", active, {"by": who.username, "hearing": hearing_ref})
         return rec
@@ -308,7 +331,7 @@ class RecorderService:
         room = active.room
         for listener in self.failure_listeners:
             listener(room.code, active.feed, active.hearing_ref, reason)
-        if self.monitor is not None:
+        if self.monitor is not None and active.own:
             self.monitor.set_status(room.code, "fault", f"recording failed: {reason}"[:120])
         self.bus.publish(Event(
             "alert.raised", Target(kind="alert", court=room.court, room=room.code),
@@ -352,7 +375,8 @@ class RecorderService:
             return rec
 
         rec = await self.db.run(close)
-        if self.monitor is not None and state == "closed" and not self.active(active.room.code):
+        if self.monitor is not None and state == "closed" and active.own and not any(
+                a.own and a.room.code == active.room.code for a in self._active.values()):
             stream = self.streams.get(active.path)
             self.monitor.set_status(active.room.code,
                                     "live" if stream is not None and stream.is_live else "idle")

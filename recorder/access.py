@@ -1,0 +1,74 @@
+"""Request helpers the recorder's route modules share: the recording in the path (policy
+checked, 404 when not visible), what of it is withheld from the caller, reasons and audit."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from control.errors import ApiError
+from control.http import client_address, field, require, require_user, services
+from control.policy import Principal
+from recorder.index import Recording
+from recorder.portions import Withheld, load_portions, withheld_for
+from recorder.service import RECORDER, RecorderService
+
+MAX_ID_DIGITS: Final = 12
+REASON_MIN: Final = 4
+REASON_MAX: Final = 500
+
+
+def recorder(request: web.Request) -> RecorderService:
+    return request.config_dict[RECORDER]
+
+
+def path_id(request: web.Request, name: str) -> int | None:
+    """A numeric id from the path, or None when it is not one (the caller answers 404)."""
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        return None
+    return int(raw)
+
+
+def query_text(request: web.Request, name: str, max_len: int = 64) -> str | None:
+    raw = request.query.get(name, "").strip()
+    if len(raw) > max_len:
+        raise ApiError(400, f"query parameter {name!r} is longer than {max_len} characters")
+    return raw or None
+
+
+async def visible_recording(request: web.Request) -> tuple[Principal, Recording]:
+    """The recording named in the path, if the caller may view it; 401/404 otherwise."""
+    rec_id = path_id(request, "id")
+    rec = None
+    if rec_id is not None:
+        rec = await services(request).db.run(lambda s: s.get(Recording, rec_id))
+    if rec is None:
+        await require_user(request)
+        raise ApiError(404, "not found")
+    who = await require(request, "recording.view", recorder(request).target(rec), hide=True)
+    return who, rec
+
+
+async def withheld(request: web.Request, who: Principal, rec: Recording) -> Withheld:
+    """The spans of `rec` withheld from `who` (sealed or confidential portions)."""
+    portions = await services(request).db.run(lambda s: load_portions(s, rec.id))
+    if not portions:
+        return Withheld()
+    return withheld_for(services(request).policy, who, recorder(request).target(rec), portions)
+
+
+def reason_field(body: dict[str, Any], name: str = "reason") -> str:
+    """A required free-text reason, 4 to 500 characters once trimmed."""
+    text = field(body, name, str, max_len=REASON_MAX * 2)
+    text = text.strip()
+    if not REASON_MIN <= len(text) <= REASON_MAX:
+        raise ApiError(400, f"field {name!r} must be {REASON_MIN} to {REASON_MAX} characters")
+    return str(text)
+
+
+async def audit(request: web.Request, who: Principal, action: str, rec_id: int | str,
+                court: str | None, detail: dict[str, Any]) -> None:
+    await services(request).audit.record(who, action, f"recording:{rec_id}", court=court,
+                                         address=client_address(request), detail=detail)

@@ -1,0 +1,110 @@
+"""The playback page in headless Chromium: log in, find and open a recording, see it play, click
+a marker and see the time jump, export a range with a reason and get the download link."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from media.sources import Clip
+from tests.browser import screenshot_path
+from tests.conftest import PASSWORD, auth
+from tests.recorder.conftest import ROOM
+from tests.recorder.test_playback_browser import hls_js_or_skip
+from tests.recorder.test_routes import make_recording
+
+pytestmark = pytest.mark.browser
+
+STATE_JS = """() => {
+  const v = document.getElementById('video');
+  return {t: v.currentTime, w: v.videoWidth, paused: v.paused,
+          clock: document.getElementById('clock').dateTime};
+}"""
+
+
+def seconds_in(clock: str, started: datetime) -> float:
+    return (datetime.fromisoformat(clock.replace("Z", "+00:00")) - started).total_seconds()
+
+
+async def wait_for(page: Any, check: Any, timeout_s: float = 15.0) -> dict[str, Any]:
+    """Poll the player's state until `check(state)` holds (bounded)."""
+    state: dict[str, Any] = {}
+    for _ in range(int(timeout_s / 0.2)):
+        state = await page.evaluate(STATE_JS)
+        if check(state):
+            return state
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"player state never matched: {state}")
+
+
+async def test_playback_page(rclient: TestClient, tokens: dict[str, str], clip: Clip,
+                             browser: Any) -> None:
+    hls_js_or_skip()
+    rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=10)
+    started = datetime.fromisoformat(rec["started_at"])
+    markers = {}
+    for offset, kind, text in ((1.0, "speaker", "审判长"), (7.5, "bookmark", "<b>证据</b> 3")):
+        r = await rclient.post(f"/api/recordings/{rec['id']}/markers",
+                               headers=auth(tokens["admin"]), json={
+                                   "kind": kind, "text": text,
+                                   "at": (started + timedelta(seconds=offset)).isoformat()})
+        assert r.status == 201
+        markers[offset] = await r.json()
+    base = str(rclient.make_url("/")).rstrip("/")
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+
+    resp = await page.goto(f"{base}/playback")
+    await page.wait_for_selector("input[name=username]", timeout=10_000)
+    await page.fill("input[name=username]", "pres.harbin")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login button[type=submit]")
+    await page.wait_for_url("**/playback*", timeout=10_000)
+    resp = await page.reload()
+    assert resp is not None
+    assert "default-src 'self'" in (await resp.all_headers())["content-security-policy"]
+
+    await page.fill("#f-room", ROOM)
+    await page.click("#search-submit")
+    result = page.locator(f"#results button[data-recording='{rec['id']}']")
+    await result.wait_for(timeout=10_000)
+    await result.click()
+    first = await wait_for(page, lambda s: s["w"] > 0 and s["t"] > 0.3)
+    later = await wait_for(page, lambda s: s["t"] >= first["t"] + 1.0)
+    assert later["w"] == 640 and later["clock"], later
+    assert 0 <= seconds_in(later["clock"], started) <= later["t"] + 1.5
+
+    mark = markers[7.5]
+    button = page.locator(f"#marker-list button[data-marker='{mark['id']}']")
+    assert await button.inner_text() != "" and "<b>证据</b> 3" in await button.inner_text()
+    assert await page.locator("#marker-list b").count() == 0, "marker text is never HTML"
+    await button.click()
+    # The picture time follows the playhead (it is redrawn four times a second).
+    jumped = await wait_for(page, lambda s: 7.3 <= s["t"] <= 9.9 and s["clock"]
+                            and 7.0 <= seconds_in(s["clock"], started) <= 10.0)
+    pins = page.locator(f"#timeline-markers button[data-marker='{markers[1.0]['id']}']")
+    await pins.click()
+    back = await wait_for(page, lambda s: 0.8 <= s["t"] <= 3.0)
+    assert back["t"] < jumped["t"]
+    watermark = await page.text_content("[data-watermark]")
+    assert watermark is not None and "pres.harbin" in watermark
+
+    await page.fill("#x-from", (started + timedelta(seconds=2)).isoformat())
+    await page.fill("#x-to", (started + timedelta(seconds=5)).isoformat())
+    await page.fill("#x-reason", "二审调卷 appeal review")
+    await page.click("#x-submit")
+    await page.wait_for_selector("#x-download:not([hidden])", timeout=20_000)
+    assert await page.evaluate("document.getElementById('x-progress').value") == 100
+    href = await page.get_attribute("#x-download", "href")
+    assert href is not None and href.endswith("/file")
+    await page.screenshot(path=screenshot_path("recorder-playback-page"), full_page=True)
+    assert not problems, problems
+    await context.close()
