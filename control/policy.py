@@ -58,7 +58,7 @@ ACTIONS: Final = frozenset(
         "hearing.mark", "alert.view", "alert.ack", "wall.use", "audit.view", "user.manage",
         # court leaders approve broadcasts; seal portions of and hold recordings
         "hearing.approve", "recording.seal", "recording.hold",
-        "petition.receive", "site.manage", "system.metrics",
+        "petition.receive", "site.manage", "system.metrics", "wall.manage",
     }
 )
 
@@ -70,6 +70,7 @@ _ROLES: Final[dict[str, tuple[Scope, frozenset[str]]]] = {
             "court.view", "room.status", "room.view", "recording.view", "recording.export",
             "hearing.view", "alert.view", "alert.ack", "wall.use", "audit.view",
             "hearing.approve", "recording.seal", "recording.hold", "petition.receive",
+            "wall.manage",
         }),
     ),
     "judge": (

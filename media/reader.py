@@ -35,13 +35,21 @@ class Reader:
     """A bounded queue of a stream's frames; a reader that falls behind skips to the next keyframe.
 
     Use `async for frame in reader`, `await reader.get()` or `get_nowait()`; `close()` when done.
+    A `keyframes_only` reader is offered the video keyframes alone (the stream filters them once
+    for all such readers), for wall tiles that need a picture every GOP at a fraction of the bits.
     """
 
     def __init__(
-        self, stream: Stream, tracks: frozenset[int] | None, max_frames: int, label: str
+        self,
+        stream: Stream,
+        tracks: frozenset[int] | None,
+        max_frames: int,
+        label: str,
+        keyframes_only: bool = False,
     ) -> None:
         self.stream = stream
         self.label = label
+        self.keyframes_only = keyframes_only
         self.closed = False
         self.dropped = 0
         # Called synchronously after each queued frame, for consumers that drain at once.

@@ -1,4 +1,9 @@
-"""The WHIP/WHEP HTTP endpoints (RFC 9725) over a StreamRegistry; `control` mounts routes()."""
+"""The WHIP/WHEP HTTP endpoints (RFC 9725) over a StreamRegistry; `control` mounts routes().
+
+`POST /whep/<path>?keyframes=1` asks for a keyframes-only view of the stream: the video
+keyframes alone, no audio, nothing transcoded (a wall tile's picture at a fraction of the
+bits). The path and its authorization are the same as for the full view.
+"""
 
 from __future__ import annotations
 
@@ -67,8 +72,9 @@ def _denied(exc: web.HTTPException) -> web.Response:
         )
     else:
         response = _json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text)
-    if "WWW-Authenticate" in exc.headers:
-        response.headers["WWW-Authenticate"] = exc.headers["WWW-Authenticate"]
+    for name in ("WWW-Authenticate", "Retry-After"):
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
     return response
 
 
@@ -174,6 +180,7 @@ class MediaServer:
     async def _post(self, request: web.Request, action: Action) -> web.StreamResponse:
         try:
             path = check_path(request.match_info["path"])
+            keyframes_only = action == "read" and self._keyframes_only(request)
             subject = await self.authorize(request, action, path)
             offer = await self._read_offer(request)
         except web.HTTPException as exc:  # from authorize(): keep its status and headers
@@ -193,7 +200,8 @@ class MediaServer:
             else:
                 if stream is None:
                     raise MediaError(404, "not_found", f"no stream at {path}")
-                whep = WhepSession(self.registry, stream, subject, request.remote, self._ended)
+                whep = WhepSession(self.registry, stream, subject, request.remote, self._ended,
+                                   keyframes_only=keyframes_only)
                 session = whep
                 answer = await whep.negotiate(offer)
                 route = "media-whep-session"
@@ -253,6 +261,13 @@ class MediaServer:
         return web.Response(status=200, headers=CORS_HEADERS)
 
     # --- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    def _keyframes_only(request: web.Request) -> bool:
+        raw = request.query.get("keyframes", "0")
+        if raw not in ("0", "1"):
+            raise MediaError(400, "bad_query", "keyframes must be 0 or 1")
+        return raw == "1"
 
     def _link_headers(self) -> dict[str, str]:
         if not self.settings.ice_servers:

@@ -132,6 +132,10 @@ class Stream:
         self.tracks: tuple[TrackInfo, ...] = ()
         self.video_index: int | None = None
         self.readers: tuple[Reader, ...] = ()
+        # Readers split by what they are offered: every frame, or the video keyframes alone
+        # (filtered here once per frame, not once per reader).
+        self._frame_readers: tuple[Reader, ...] = ()
+        self._key_readers: tuple[Reader, ...] = ()
         self.gop: list[MediaFrame] = []
         self.publisher: PublisherInfo | None = None
         self.frames_in = 0
@@ -225,8 +229,11 @@ class Stream:
             self._gop_bytes += size
             if len(self.gop) >= GOP_MAX_FRAMES or self._gop_bytes >= GOP_MAX_BYTES:
                 self._gop_full = True
-        for reader in self.readers:
+        for reader in self._frame_readers:
             reader._offer(frame)
+        if keyframe and index == self.video_index:
+            for reader in self._key_readers:
+                reader._offer(frame)
 
     def _attach_publisher(self, pub: Publisher, tracks: Sequence[TrackInfo]) -> None:
         same = len(tracks) == len(self.tracks) and all(
@@ -255,13 +262,21 @@ class Stream:
         self.registry._stream_down(self, pub.label)
 
     def _attach_reader(self, reader: Reader, from_keyframe: bool) -> None:
-        if from_keyframe and self.gop and not self._gop_full:
-            reader._replay(self.gop)
+        if reader.keyframes_only:
+            if from_keyframe and self.gop:
+                reader._replay(self.gop[:1])  # the GOP's keyframe is all such a reader wants
+            self._key_readers = (*self._key_readers, reader)
+        else:
+            if from_keyframe and self.gop and not self._gop_full:
+                reader._replay(self.gop)
+            self._frame_readers = (*self._frame_readers, reader)
         self.readers = (*self.readers, reader)
 
     def _detach_reader(self, reader: Reader) -> None:
         if reader in self.readers:
             self.readers = tuple(r for r in self.readers if r is not reader)
+            self._frame_readers = tuple(r for r in self._frame_readers if r is not reader)
+            self._key_readers = tuple(r for r in self._key_readers if r is not reader)
             self.registry._reader_left(self, reader)
 
 
@@ -322,13 +337,20 @@ class StreamRegistry:
         from_keyframe: bool = True,
         max_frames: int = 1024,
         label: str = "",
+        keyframes_only: bool = False,
     ) -> Reader:
-        """Attach a reader to `path` (raises StreamNotFound); it starts at the cached GOP."""
+        """Attach a reader to `path` (raises StreamNotFound); it starts at the cached GOP.
+
+        With `keyframes_only` it gets the video keyframes alone, starting at the cached one.
+        """
         stream = self._streams.get(path)
         if stream is None:
             raise StreamNotFound(path)
         wanted = frozenset(tracks) if tracks is not None else None
-        reader = Reader(stream, wanted, max_frames, label)
+        if keyframes_only:
+            video = stream.video_index
+            wanted = frozenset(() if video is None else (video,))
+        reader = Reader(stream, wanted, max_frames, label, keyframes_only)
         stream._attach_reader(reader, from_keyframe)
         self._emit(
             StreamEvent("viewer_joined", path, {"reader": label, "readers": len(stream.readers)})

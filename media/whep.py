@@ -3,6 +3,10 @@
 RTP payloads are built once per stream frame and shared; a viewer only adds its own
 sequence numbers, timestamps and SSRC. A new viewer starts with the cached GOP sent as one
 burst whose timestamps are squeezed together, so it shows a picture at once and at live delay.
+
+A keyframes-only viewer (a small wall tile) gets the video keyframes alone and no audio: each
+keeps its real-time timestamp and the RTP sequence stays gapless, so the browser decodes every
+keyframe as it arrives and paces them as they were captured.
 """
 
 from __future__ import annotations
@@ -56,12 +60,16 @@ class WhepSession(PeerSession):
         subject: str,
         remote: str | None,
         on_end: Callable[[PeerSession], None],
+        *,
+        keyframes_only: bool = False,
     ) -> None:
         super().__init__(stream.path, subject, remote, on_end)
         self.registry = registry
         self.stream = stream
+        self.keyframes_only = keyframes_only
         self.reader: Reader | None = None
         self.frames_sent = 0
+        self.keyframe_requests_ignored = 0
         self._track_of_transceiver: list[int] = []
         self._outputs: list[RtpOutput | None] = [None] * len(stream.tracks)
         self._offsets: list[int | None] = [None] * len(stream.tracks)
@@ -81,6 +89,8 @@ class WhepSession(PeerSession):
                 None,
             )
             picked = None
+            if self.keyframes_only and media.kind == "audio":
+                index = None  # keyframes-only viewers get no sound
             if index is not None:
                 picked = capability_for(media, (self.stream.tracks[index].codec,))
             if index is None or picked is None:
@@ -94,7 +104,7 @@ class WhepSession(PeerSession):
             send_encoded(
                 transceiver.sender,
                 self._ready_handler(index),
-                self.stream.request_keyframe,
+                self._keyframe_wanted,
             )
             self._expected += 1
         if not used:
@@ -106,6 +116,15 @@ class WhepSession(PeerSession):
         except Exception as exc:
             raise MediaError(400, "negotiation_failed", str(exc) or type(exc).__name__) from None
         return self.pc.localDescription.sdp
+
+    def _keyframe_wanted(self) -> None:
+        """PLI/FIR from the viewer. A keyframes-only viewer waits for the next GOP instead:
+        browsers ask when no frame came for a few seconds, and asking the publisher would add
+        keyframes (bits) for every viewer of the stream."""
+        if self.keyframes_only:
+            self.keyframe_requests_ignored += 1
+            return
+        self.stream.request_keyframe()
 
     def _ready_handler(self, index: int) -> Callable[[RtpOutput], None]:
         def ready(output: RtpOutput) -> None:
@@ -124,7 +143,9 @@ class WhepSession(PeerSession):
             return
         wanted = [i for i, out in enumerate(self._outputs) if out is not None]
         try:
-            reader = self.registry.subscribe(self.path, tracks=wanted, label=self.subject)
+            reader = self.registry.subscribe(
+                self.path, tracks=wanted, label=self.subject, keyframes_only=self.keyframes_only
+            )
         except StreamNotFound:
             self.close_soon("stream gone")
             return
