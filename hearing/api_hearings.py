@@ -40,7 +40,7 @@ routes = web.RouteTableDef()
 
 MAX_PAGE = 500
 _CHANGEABLE = {"room", "starts_at", "ends_at", "presiding_judge", "panel", "clerk", "public",
-               "title"}
+               "title", "remote_site"}
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -60,6 +60,11 @@ def _public(body: dict[str, Any]) -> bool:
     return bool(field(body, "public", bool, required=False))
 
 
+def _remote_site(body: dict[str, Any]) -> str | None:
+    """The remote site of an arraignment; null or absent: none."""
+    return field(body, "remote_site", str, required=False, max_len=24) or None
+
+
 @routes.post("/api/hearings")
 @as_api_errors
 async def schedule(request: web.Request) -> web.Response:
@@ -77,7 +82,8 @@ async def schedule(request: web.Request) -> web.Response:
                     optional_name(body, "clerk") or "", _panel(body)),
     )
     created = await desk(request).schedule(who, case_id, slot, _public(body),
-                                           text(body, "title", 256), client_address(request))
+                                           text(body, "title", 256), client_address(request),
+                                           remote_site=_remote_site(body))
     return _json(created, 201)
 
 
@@ -158,6 +164,8 @@ async def reschedule(request: web.Request) -> web.Response:
         changes["panel"] = _panel(body)
     if "public" in body:
         changes["public"] = _public(body)
+    if "remote_site" in body:
+        changes["remote_site"] = _remote_site(body)
     if not changes:
         raise HearingError(400, "nothing to change", {"allowed": sorted(_CHANGEABLE)})
     updated = await desk(request).reschedule(who, hearing_id, changes, client_address(request))

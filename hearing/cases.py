@@ -197,10 +197,14 @@ def update_case(session: Session, policy: Policy, who: Principal, case_id: int,
 
 
 def _withdraw_from_public(session: Session, case: Case) -> None:
-    """A case that became restricted takes its coming hearings off the public schedule."""
+    """A case that became restricted takes its coming hearings off the public schedule, and
+    stops the broadcast of any that is live."""
     for h in session.scalars(select(Hearing).where(Hearing.case_id == case.id,
                                                    Hearing.state == "scheduled")):
         h.public = h.broadcast_approved = False
+    for h in session.scalars(select(Hearing).where(
+            Hearing.case_id == case.id, Hearing.state.in_(("opened", "recess", "resumed")))):
+        h.broadcast_approved = False
 
 
 def add_parties(session: Session, policy: Policy, who: Principal, case_id: int,

@@ -16,9 +16,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class HearingError(Exception):
     """Refused: `status` is the HTTP code the API answers with, `detail` goes to the client."""
 
-    def __init__(self, status: int, message: str, detail: Any = None) -> None:
+    def __init__(self, status: int, message: str, detail: Any = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.detail = status, message, detail
+        self.headers = headers  # e.g. Retry-After on 429 and 503
 
 
 def as_api_errors(handler: Handler) -> Handler:
@@ -29,6 +31,6 @@ def as_api_errors(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except HearingError as exc:
-            raise ApiError(exc.status, exc.message, exc.detail) from None
+            raise ApiError(exc.status, exc.message, exc.detail, exc.headers) from None
 
     return wrapped

@@ -24,10 +24,11 @@ CASE_STATUSES: Final = ("filed", "in_trial", "suspended", "concluded")
 RESTRICTIONS: Final = ("state_secret", "privacy", "minors")
 PARTY_ROLES: Final = (
     "plaintiff", "defendant", "appellant", "appellee", "third_party", "defendant_in_custody",
-    "victim",
+    "victim", "defence_lawyer",
 )
 PARTY_KINDS: Final = ("natural", "organisation")
 SEATS: Final = ("presiding", "panel", "clerk")
+SITE_KINDS: Final = ("detention_centre", "prison")
 
 
 class Case(Base):
@@ -105,6 +106,10 @@ class Hearing(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An arraignment: the remote site (detention centre, prison) linked to the courtroom.
+    remote_site: Mapped[str | None] = mapped_column(
+        ForeignKey("remote_sites.code", ondelete="RESTRICT"), index=True
+    )
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -131,6 +136,25 @@ class Hearing(Base):
     @property
     def staff(self) -> frozenset[str]:
         return frozenset(s.username for s in self.seats)
+
+
+class RemoteSite(Base):
+    """A detention centre or prison that joins hearings by video; it holds one credential.
+
+    Only the SHA-256 of the credential is kept: it is shown once, when issued."""
+
+    __tablename__ = "remote_sites"
+
+    code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(24))  # detention_centre | prison
+    # The court it serves; that court's hearings and those of the courts below may link it.
+    court_code: Mapped[str] = mapped_column(ForeignKey("courts.code", ondelete="RESTRICT"))
+    credential_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    credential_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class HearingSeat(Base):
@@ -187,3 +211,61 @@ class RecordingGap(Base):
     explained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 over the gap and the explanation as signed; the audit chain holds it too.
     signature: Mapped[str | None] = mapped_column(String(64))
+
+
+PETITION_STATES: Final = ("waiting", "in_session", "ended", "left", "expired")
+
+
+class Petition(Base):
+    """A citizen's remote petition (远程信访/立案咨询): a place in a court's reception queue.
+
+    The ticket is a bearer secret held only by the petitioner; only its SHA-256 is kept.
+    `name`, `phone` and `id_number` are personal data, shown to the court's reception only.
+    """
+
+    __tablename__ = "petitions"
+    __table_args__ = (Index("ix_petitions_court_state", "court_code", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    court_code: Mapped[str] = mapped_column(ForeignKey("courts.code", ondelete="RESTRICT"))
+    ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))
+    subject: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+PUBLICATION_KINDS: Final = ("document", "recording")
+
+
+class Publication(Base):
+    """A document or a hearing recording approved for the public; redacted whenever shown.
+
+    `body` holds a document as the judge wrote it: redaction runs on every public read, so
+    a change of the rules applies to everything already published.
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (Index("ix_publications_kind_at", "kind", "approved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearings.id", ondelete="RESTRICT"))
+    recording_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    court_code: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(256), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

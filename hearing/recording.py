@@ -4,7 +4,8 @@ Opening a hearing records every feed of its room with the hearing as the recordi
 and writes an `opened` marker; recess, resume and close write markers; closing or adjourning
 stops the recordings. Court rules require every interruption of a live hearing's recording to be
 explained, so a feed that is lost or a recording that fails while the hearing is live becomes a
-`RecordingGap` of the hearing (closed again when recording resumes).
+`RecordingGap` of the hearing (closed again when recording resumes). A hearing's streams outside
+its room (the remote site of an arraignment, `extra_feeds`) are recorded and followed the same way.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from control.http import Services
 from control.policy import Principal
 from control.registry import RoomInfo
 from hearing.lifecycle import LIVE, HearingInfo, record_gap
-from hearing.models import Hearing, HearingSeat, RecordingGap
+from hearing.models import Case, Hearing, HearingSeat, Petition, RecordingGap
 from media.stream import StreamEvent
 from recorder.index import Recording
 from recorder.service import RecorderConflict, RecorderService, stream_path
@@ -40,6 +41,13 @@ SYSTEM = Principal("hearing-lifecycle", "admin")
 
 def hearing_ref(hearing_id: int) -> str:
     return f"hearing:{hearing_id}"
+
+
+def petition_id_of(ref: str | None) -> int | None:
+    if not ref or not ref.startswith("petition:"):
+        return None
+    tail = ref.removeprefix("petition:")
+    return int(tail) if tail.isdigit() else None
 
 
 def hearing_id_of(ref: str | None) -> int | None:
@@ -58,6 +66,7 @@ class _Live:
     room: str
     open_gaps: dict[str, int] = field(default_factory=dict)  # feed ('' = all) -> gap id
     recorded: set[str] = field(default_factory=set)  # feeds recorded at some point
+    paths: dict[str, str] = field(default_factory=dict)  # feed -> stream outside the room
 
 
 class HearingRecording:
@@ -72,6 +81,10 @@ class HearingRecording:
         self._stopped = False
         # Told the room when a hearing opens there (monitoring escalates its open alerts).
         self.on_live: list[Callable[[str], Awaitable[Any]]] = []
+        # Streams of a hearing outside its room, hearing id -> {feed: stream path} (the
+        # remote site of an arraignment): recorded as feeds of the hearing.
+        self.extra_feeds: list[Callable[[int], Awaitable[dict[str, str]]]] = []
+        self._paths: dict[str, tuple[str, str]] = {}  # such a stream path -> (room, feed)
 
     # ---- start-up: hearings that were live when the server stopped ----
 
@@ -92,6 +105,12 @@ class HearingRecording:
     # ---- HearingStaff ----
 
     def staff_of(self, ref: str | None) -> frozenset[str]:
+        """The bench of a hearing; for a remote petition, the staff member who received it."""
+        pid = petition_id_of(ref)
+        if pid is not None:
+            return self._cached(self._staff, f"petition:{pid}", lambda s: frozenset(
+                u for u in s.scalars(select(Petition.accepted_by).where(Petition.id == pid))
+                if u))
         hid = hearing_id_of(ref)
         if hid is None:
             return frozenset()
@@ -99,9 +118,24 @@ class HearingRecording:
             select(HearingSeat.username).where(HearingSeat.hearing_id == hid))))
 
     def hearings_of(self, username: str) -> frozenset[str]:
-        return self._cached(self._benches, username, lambda s: frozenset(
-            hearing_ref(h) for h in s.scalars(
-                select(HearingSeat.hearing_id).where(HearingSeat.username == username))))
+        def load(session: Session) -> frozenset[str]:
+            benches = session.scalars(
+                select(HearingSeat.hearing_id).where(HearingSeat.username == username))
+            received = session.scalars(
+                select(Petition.id).where(Petition.accepted_by == username))
+            return frozenset([*(hearing_ref(h) for h in benches),
+                              *(f"petition:{p}" for p in received)])
+
+        return self._cached(self._benches, username, load)
+
+    def case_type_of(self, ref: str | None) -> str | None:
+        """The case type (civil, criminal, ...) of a recording's hearing, for retention."""
+        hid = hearing_id_of(ref)
+        if hid is None:
+            return None
+        with self.services.db.session() as session:
+            return session.scalar(select(Case.case_type).join(Hearing, Hearing.case_id == Case.id)
+                                  .where(Hearing.id == hid))
 
     def _cached(self, cache: dict[str, tuple[float, frozenset[str]]], key: str,
                 query: Any) -> frozenset[str]:
@@ -142,15 +176,20 @@ class HearingRecording:
         await self._end(hearing, "closed", "adjourned")
 
     async def _end(self, hearing: HearingInfo, kind: str, text: str) -> None:
+        # No longer live before anything is awaited: streams that end with the hearing (the
+        # remote site is let go) are not gaps.
+        live = self.live.pop(hearing.room, None)
+        paths = live.paths if live is not None else {}
+        for path in paths.values():
+            self._paths.pop(path, None)
         await self._mark(hearing, kind, text)
-        self.live.pop(hearing.room, None)
         room = self.services.registry.rooms.get(hearing.room)
         if room is None:
             return
         ref = hearing_ref(hearing.id)
         for feed in self._recording_feeds(room, ref):
             try:
-                await self.recorder.stop_recording(room, feed, SYSTEM)
+                await self.recorder.stop_recording(room, feed, SYSTEM, path=paths.get(feed))
             except RecorderConflict:
                 pass  # it stopped on its own meanwhile
 
@@ -158,13 +197,18 @@ class HearingRecording:
         return list(self.recorder.active_for(room.code, ref))
 
     async def _mark(self, hearing: HearingInfo, kind: str, text: str) -> None:
-        ids = list(self.recorder.active(hearing.room).values())
+        await self.mark(hearing.room, kind, text, hearing.at, SYSTEM.username)
+
+    async def mark(self, room: str, kind: str, text: str, at: datetime, author: str) -> int:
+        """A marker on every recording running in the room; how many were marked."""
+        ids = list(self.recorder.active(room).values())
         if not ids:
-            return
+            return 0
         recs = await self.services.db.run(
             lambda s: list(s.scalars(select(Recording).where(Recording.id.in_(ids)))))
         for rec in recs:
-            await self.recorder.add_marker(rec, kind, text, hearing.at, SYSTEM.username)
+            await self.recorder.add_marker(rec, kind, text, at, author)
+        return len(recs)
 
     # ---- recording and its gaps ----
 
@@ -176,7 +220,13 @@ class HearingRecording:
         room = self.services.registry.rooms.get(live.room)
         if room is None:
             return
+        for extra in self.extra_feeds:
+            live.paths.update(await extra(live.hearing_id))
+        for feed, path in live.paths.items():
+            self._paths[path] = (live.room, feed)
         recording = [feed for feed in room.feeds if await self._record(live, feed)]
+        for feed in live.paths:  # the room's own feeds decide whether anything is recorded
+            await self._record(live, feed)
         if not recording:
             await self._open_gap(live, "", why_none)
 
@@ -189,12 +239,13 @@ class HearingRecording:
         if feed in self.recorder.active(room.code) and feed not in self._recording_feeds(room, ref):
             # Recording by hand before the opening: hand it over to the hearing.
             try:
-                await self.recorder.stop_recording(room, feed, SYSTEM)
+                await self.recorder.stop_recording(room, feed, SYSTEM, path=live.paths.get(feed))
             except RecorderConflict:
                 pass
         if feed not in self._recording_feeds(room, ref):
             try:
-                await self.recorder.start_recording(room, feed, SYSTEM, ref)
+                await self.recorder.start_recording(room, feed, SYSTEM, ref,
+                                                    path=live.paths.get(feed))
             except RecorderConflict as exc:
                 log.info("feed not recorded", extra={"hearing": live.hearing_id, "feed": feed,
                                                      "reason": str(exc)})
@@ -245,6 +296,7 @@ class HearingRecording:
         if event.kind not in ("up", "down") or self._stopped:
             return
         room_code, _, feed = event.path.removeprefix("rooms/").partition("/")
+        room_code, feed = self._paths.get(event.path, (room_code, feed))
         live = self.live.get(room_code)
         if live is None or not feed:
             return

@@ -8,13 +8,25 @@ from datetime import timedelta
 from aiohttp import web
 
 from control.http import SERVICES
-from hearing import api_cases, api_hearings, api_schedule
+from hearing import (
+    api_arraignment,
+    api_cases,
+    api_disclosure,
+    api_hearings,
+    api_petitions,
+    api_public,
+    api_schedule,
+    api_sites,
+    public_desk,
+)
 from hearing import models as _models  # noqa: F401  # the tables exist before create_schema
 from hearing.lifecycle import LifecycleHooks
 from hearing.redaction import RedactionRules
 from hearing.service import HEARINGS, HearingService
 
-routes: list[web.RouteDef] = [*api_cases.routes, *api_hearings.routes, *api_schedule.routes]
+routes: list[web.RouteDef] = [*api_cases.routes, *api_hearings.routes, *api_schedule.routes,
+                              *api_petitions.routes, *api_disclosure.routes, *api_public.routes,
+                              *api_sites.routes, *api_arraignment.routes]
 
 
 def add_routes(app: web.Application, hooks: LifecycleHooks | None = None,
@@ -24,6 +36,7 @@ def add_routes(app: web.Application, hooks: LifecycleHooks | None = None,
     desk = HearingService(app[SERVICES], hooks, rules, utc_offset)
     app[HEARINGS] = desk
     app.add_routes(routes)
+    public_desk.mount(app, desk)  # petitions and disclosure
 
     async def run(app: web.Application) -> AsyncIterator[None]:
         await desk.start()

@@ -25,6 +25,7 @@ from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
 from hearing.lifecycle import ACTIVE, LIVE, allowed, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, HearingSeat
+from hearing.sites import check_link
 from hearing.wire import iso
 
 MAX_DURATION: Final = timedelta(hours=12)
@@ -129,6 +130,7 @@ def hearing_json(h: Hearing) -> dict[str, Any]:
         "broadcast_approved_by": h.broadcast_approved_by, "state": h.state,
         "allowed": list(allowed(h.state)), "state_changed_at": iso(h.state_changed_at),
         "opened_at": iso(h.opened_at), "closed_at": iso(h.closed_at),
+        "remote_site": h.remote_site,
         "created_by": h.created_by, "created_at": iso(h.created_at),
     }
 
@@ -160,7 +162,8 @@ def _fill_bench(bench: Bench, case: Case) -> Bench:
 
 def schedule_hearing(session: Session, policy: Policy, registry: CourtRegistry, who: Principal,
                      case_id: int, slot: Slot, public: bool, title: str,
-                     now: datetime) -> tuple[dict[str, Any], Target]:
+                     now: datetime, remote_site: str | None = None,
+                     ) -> tuple[dict[str, Any], Target]:
     """Book a new hearing of a case; the case's judge and clerk fill empty seats."""
     case = session.get(Case, case_id, options=[selectinload(Case.parties)])
     if case is None:
@@ -172,10 +175,11 @@ def schedule_hearing(session: Session, policy: Policy, registry: CourtRegistry, 
     check_window(slot.starts_at, slot.ends_at, now)
     check_bench(session, slot.bench, case.court_code)
     _check_public(case, public)
+    site = check_link(session, registry, remote_site, case.court_code)
     refuse_conflicts(session, slot)
     h = Hearing(case=case, court_code=case.court_code, room_code=slot.room, title=title,
                 starts_at=slot.starts_at, ends_at=slot.ends_at, public=public, state="scheduled",
-                state_changed_at=now, created_by=who.username, created_at=now,
+                state_changed_at=now, created_by=who.username, created_at=now, remote_site=site,
                 seats=[HearingSeat(username=u, seat=s) for u, s in slot.bench.seats()])
     session.add(h)
     session.flush()
@@ -223,6 +227,8 @@ def reschedule_hearing(session: Session, policy: Policy, registry: CourtRegistry
     _check_public(h.case, public)
     h.room_code, h.starts_at, h.ends_at = slot.room, slot.starts_at, slot.ends_at
     h.public, h.title = public, changes.get("title", h.title)
+    if "remote_site" in changes:
+        h.remote_site = check_link(session, registry, changes["remote_site"], h.court_code)
     if not public:
         h.broadcast_approved = False
     _set_seats(h, bench)

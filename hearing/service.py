@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +44,8 @@ class HearingService:
         self.rules = rules or RedactionRules()
         self.utc_offset = utc_offset  # of the courts' local day, for day and week views
         self.court_by_prefix = {c.case_prefix: c.code for c in services.registry.courts.values()}
+        # Told the case id after its details or parties changed (disclosure re-checks broadcasts).
+        self.case_listeners: list[Callable[[int], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.overdue.start()
@@ -92,6 +95,8 @@ class HearingService:
             ))
         await svc.audit.record(who, "case.changed", f"case:{case_id}", court=body["court"],
                                address=address, detail={"fields": sorted(changes)})
+        for listener in self.case_listeners:
+            await listener(case_id)
         return body
 
     async def add_parties(self, who: Principal, case_id: int, parties: list[cases.PartyInput],
@@ -103,22 +108,27 @@ class HearingService:
             ))
         await svc.audit.record(who, "case.parties_added", f"case:{case_id}", address=address,
                                detail={"parties": [p["id"] for p in added]})
+        for listener in self.case_listeners:
+            await listener(case_id)
         return added
 
     async def schedule(self, who: Principal, case_id: int, slot: Slot, public: bool,
-                       title: str, address: str = "") -> dict[str, Any]:
+                       title: str, address: str = "",
+                       remote_site: str | None = None) -> dict[str, Any]:
         svc = self.services
         now = utcnow()
         async with self.lock:
             body, target = await svc.db.run(functools.partial(
                 schedule_hearing, policy=svc.policy, registry=svc.registry, who=who,
                 case_id=case_id, slot=slot, public=public, title=title, now=now,
+                remote_site=remote_site,
             ))
         await svc.audit.record(who, "hearing.scheduled", f"hearing:{body['id']}",
                                court=body["court"], address=address,
                                detail={"case": body["case"]["number"], "room": body["room"],
                                        "starts_at": body["starts_at"],
-                                       "ends_at": body["ends_at"]})
+                                       "ends_at": body["ends_at"],
+                                       "remote_site": body["remote_site"]})
         self._publish("hearing.scheduled", body, target)
         return body
 

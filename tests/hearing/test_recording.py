@@ -123,3 +123,13 @@ async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClie
     assert gaps[0]["ended_at"] is not None
     assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
     back.close()
+
+
+async def test_retention_knows_the_case_type_of_a_hearing(client: TestClient) -> None:
+    from control.app import HEARING_RECORDING
+
+    hid = await opened(client)
+    glue = client.app[HEARING_RECORDING]
+    assert client.app[RECORDER].retention.hearing_type == glue.case_type_of
+    assert glue.case_type_of(f"hearing:{hid}") == "civil"  # 民初: a civil first instance
+    assert glue.case_type_of("petition:1") is None and glue.case_type_of(None) is None

@@ -1,0 +1,181 @@
+"""Public API (no account): the hearing schedule, hearings on air, publications; all redacted.
+
+Live hearings are watched by WHEP on `rooms/<room>/<main feed>` (control.live admits the public
+there while the room is on air, up to `[hearing] public_viewer_cap` per stream) or by HLS over
+the hearing's running recording; published recordings play by HLS.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from control.http import query_int, services
+from control.live import LIVE
+from control.province import COURT_CODE
+from hearing.api_schedule import utc_offset, window
+from hearing.disclosure import BROADCASTS
+from hearing.errors import HearingError, as_api_errors
+from hearing.http import desk, path_id
+from hearing.public_views import (
+    list_publications,
+    on_air_json,
+    public_document,
+    public_schedule,
+    published_recording,
+)
+from hearing.recording import hearing_ref
+from hearing.wire import dumps, iso
+from recorder.index import Recording, Segment
+from recorder.playback import build_playlist
+from recorder.service import RECORDER
+from recorder.storage import INIT_NAME, SEGMENT_NAME
+
+routes = web.RouteTableDef()
+
+HLS_TYPE: Final = "application/vnd.apple.mpegurl"
+MAX_PAGE: Final = 100
+# Anything public is the same for everyone: shared caches may keep it briefly.
+_SHORT: Final = {"Cache-Control": "public, max-age=5"}
+
+
+def _json(body: Any) -> web.Response:
+    return web.json_response(body, dumps=dumps, headers=_SHORT)
+
+
+def _courts(request: web.Request) -> frozenset[str] | None:
+    court = request.query.get("court", "")
+    if not court:
+        return None
+    registry = services(request).registry
+    if not COURT_CODE.match(court) or court not in registry.courts:
+        raise HearingError(404, "unknown court", {"court": court[:16]})
+    return registry.subtree(court)
+
+
+@routes.get("/api/public/schedule")
+@as_api_errors
+async def schedule(request: web.Request) -> web.Response:
+    svc = services(request)
+    offset = utc_offset(request.query.get("tz"), desk(request).utc_offset)
+    start, end = window(request.query.get("day"), request.query.get("week"), offset)
+    courts, rules = _courts(request), desk(request).rules
+    on_air = dict(request.config_dict[BROADCASTS].on_air)
+    items = await svc.db.run(lambda s: public_schedule(s, svc.policy, svc.registry, rules,
+                                                       courts, start, end, on_air))
+    return _json({"from": iso(start), "to": iso(end), "court": request.query.get("court") or None,
+                  "total": len(items), "hearings": items})
+
+
+@routes.get("/api/public/live")
+@as_api_errors
+async def on_air(request: web.Request) -> web.Response:
+    svc = services(request)
+    rules, live = desk(request).rules, request.config_dict[LIVE]
+    air = dict(request.config_dict[BROADCASTS].on_air)
+    items = await svc.db.run(lambda s: on_air_json(s, svc.policy, svc.registry, rules, air))
+    cap = svc.settings.hearing.public_viewer_cap
+    for item in items:
+        path = item["whep"].removeprefix("/whep/")
+        item.update(viewers=live.public_viewers(path), viewer_cap=cap)
+    return _json({"hearings": items})
+
+
+async def _live_recording(request: web.Request) -> Recording:
+    """The running recording of the main feed of a hearing on air, else 404."""
+    hearing_id = path_id(request)
+    svc = services(request)
+    air = request.config_dict[BROADCASTS].on_air
+    room = next((r for r, h in air.items() if h == hearing_id), None)
+    info = svc.registry.rooms.get(room) if room else None
+    rec_id = request.config_dict[RECORDER].active_for(info.code, hearing_ref(hearing_id)).get(
+        info.feeds[0]) if info else None
+    rec = await svc.db.run(lambda s: s.get(Recording, rec_id)) if rec_id else None
+    if rec is None:
+        raise HearingError(404, "this hearing is not on air")
+    return rec
+
+
+async def _published(request: web.Request) -> Recording:
+    pub_id = path_id(request)
+    return await services(request).db.run(lambda s: published_recording(s, pub_id))
+
+
+async def _playlist(request: web.Request, rec: Recording, cache: str) -> web.Response:
+    text, _count = await services(request).db.run(lambda s: build_playlist(s, rec, None, None))
+    return web.Response(text=text, content_type=HLS_TYPE, headers={"Cache-Control": cache})
+
+
+async def _segment(request: web.Request, rec: Recording) -> web.StreamResponse:
+    """An indexed segment (or init) file of `rec`; nothing else under the recordings root."""
+    name = request.match_info["name"]
+    seg = SEGMENT_NAME.match(name)
+    if seg is None and INIT_NAME.match(name) is None:
+        raise HearingError(404, "not found")
+    root = request.config_dict[RECORDER].root.resolve()
+    path = (root / rec.directory / name).resolve()
+    if not rec.directory or not path.is_relative_to(root) or not path.is_file():
+        raise HearingError(404, "not found")
+    if seg is not None:
+        sequence = int(seg.group(1))
+
+        def indexed(session: Session) -> int | None:
+            return session.scalar(select(Segment.id).where(
+                Segment.recording_id == rec.id, Segment.sequence == sequence,
+                Segment.missing.is_(False)))
+
+        if await services(request).db.run(indexed) is None:
+            raise HearingError(404, "not found")
+    return web.FileResponse(path, headers={
+        "Content-Type": "video/iso.segment" if seg is not None else "video/mp4",
+        "Cache-Control": "public, max-age=86400"})
+
+
+@routes.get("/api/public/live/{id}/playlist.m3u8")
+@as_api_errors
+async def live_playlist(request: web.Request) -> web.Response:
+    return await _playlist(request, await _live_recording(request), "public, max-age=1")
+
+
+@routes.get("/api/public/live/{id}/segments/{name}")
+@as_api_errors
+async def live_segment(request: web.Request) -> web.StreamResponse:
+    return await _segment(request, await _live_recording(request))
+
+
+@routes.get("/api/public/publications")
+@as_api_errors
+async def publications(request: web.Request) -> web.Response:
+    svc = services(request)
+    kind = request.query.get("kind") or None
+    if kind not in (None, "document", "recording"):
+        raise HearingError(400, "unknown kind", {"allowed": ["document", "recording"]})
+    courts, rules = _courts(request), desk(request).rules
+    limit = query_int(request, "limit", 20, 1, MAX_PAGE)
+    offset = query_int(request, "offset", 0, 0, 1_000_000)
+    page = await svc.db.run(lambda s: list_publications(s, svc.registry, rules, kind, courts,
+                                                        limit, offset))
+    return _json(page)
+
+
+@routes.get("/api/public/documents/{id}")
+@as_api_errors
+async def document(request: web.Request) -> web.Response:
+    svc = services(request)
+    pub_id, rules = path_id(request), desk(request).rules
+    return _json(await svc.db.run(lambda s: public_document(s, svc.registry, rules, pub_id)))
+
+
+@routes.get("/api/public/recordings/{id}/playlist.m3u8")
+@as_api_errors
+async def recording_playlist(request: web.Request) -> web.Response:
+    return await _playlist(request, await _published(request), "public, max-age=60")
+
+
+@routes.get("/api/public/recordings/{id}/segments/{name}")
+@as_api_errors
+async def recording_segment(request: web.Request) -> web.StreamResponse:
+    return await _segment(request, await _published(request))
