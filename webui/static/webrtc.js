@@ -10,11 +10,14 @@ async function waitForIce(pc, ms = 2000) {
   });
 }
 
-async function exchange(url, pc) {
+// `token`: a bearer credential that is not the session cookie (a remote site's, a lawyer's key).
+const bearer = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
+
+async function exchange(url, pc, token) {
   await pc.setLocalDescription(await pc.createOffer());
   await waitForIce(pc);
   const resp = await fetch(url, {
-    method: "POST", headers: { "Content-Type": "application/sdp" },
+    method: "POST", headers: { "Content-Type": "application/sdp", ...bearer(token) },
     body: pc.localDescription.sdp, credentials: "same-origin",
   });
   if (resp.status !== 201) {
@@ -27,24 +30,40 @@ async function exchange(url, pc) {
 }
 
 export class Session {
-  constructor(pc, location) { this.pc = pc; this.location = location; }
+  constructor(pc, location, token) { this.pc = pc; this.location = location; this.token = token; }
   async close() {
     this.pc.close();
-    if (this.location) await fetch(this.location, { method: "DELETE", credentials: "same-origin" });
+    if (this.location) {
+      await fetch(this.location, { method: "DELETE", credentials: "same-origin", headers: bearer(this.token) });
+    }
   }
 }
 
-export async function watch(path, video) {
+export async function watch(path, video, { token } = {}) {
   const pc = new RTCPeerConnection();
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   const stream = new MediaStream();
   pc.addEventListener("track", (ev) => { stream.addTrack(ev.track); video.srcObject = stream; });
-  return new Session(pc, await exchange(`/whep/${path}`, pc));
+  return new Session(pc, await exchange(`/whep/${path}`, pc, token), token);
 }
 
-export async function publish(path, media) {
+// Puts `mimeType` (e.g. "video/H264") first in the transceiver's offer, if the browser has it.
+function preferCodec(transceiver, mimeType) {
+  const caps = RTCRtpSender.getCapabilities?.("video")?.codecs || [];
+  const wanted = caps.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
+  if (!wanted.length || !transceiver.setCodecPreferences) return;
+  try {
+    transceiver.setCodecPreferences([...wanted, ...caps.filter((c) => !wanted.includes(c))]);
+  } catch { /* the browser's default order then */ }
+}
+
+// `videoCodec: "video/H264"` where the stream is recorded (the recorder keeps H.264 and Opus).
+export async function publish(path, media, { videoCodec, token } = {}) {
   const pc = new RTCPeerConnection();
-  for (const track of media.getTracks()) pc.addTransceiver(track, { direction: "sendonly" });
-  return new Session(pc, await exchange(`/whip/${path}`, pc));
+  for (const track of media.getTracks()) {
+    const transceiver = pc.addTransceiver(track, { direction: "sendonly" });
+    if (videoCodec && track.kind === "video") preferCodec(transceiver, videoCodec);
+  }
+  return new Session(pc, await exchange(`/whip/${path}`, pc, token), token);
 }

@@ -45,3 +45,19 @@ export function setLang(next) {
 export function onLangChange(fn) {
   listeners.add(fn);
 }
+
+// The name of a court or room in the current language ({name_zh, name_en}).
+export function localName(item) {
+  if (!item) return "";
+  return (current === "en" ? item.name_en : item.name_zh) || item.name_zh || item.name_en || "";
+}
+
+// A clock time (or date and time with {date: true}) in the current language's format.
+export function formatTime(value, { date = false, seconds = false } = {}) {
+  if (!value) return "";
+  const when = value instanceof Date ? value : new Date(value);
+  const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
+  if (seconds) opts.second = "2-digit";
+  if (date) Object.assign(opts, { year: "numeric", month: "2-digit", day: "2-digit" });
+  return new Intl.DateTimeFormat(current, opts).format(when);
+}
