@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from control import api_auth, api_courts, api_events, api_users, live
+from control import api_admin, api_auth, api_courts, api_events, api_users, live
 from control.api_monitoring import add_monitoring
+from control.api_walls import add_walls
 from control.audit import AuditLog
 from control.auth import Authenticator
 from control.bus import EventBus
@@ -29,6 +30,7 @@ from control.province import load_province
 from control.registry import CourtRegistry, sync_province
 from control.webhooks import WebhookSettings
 from hearing import routes as hearing_routes
+from hearing.arraignment import mount as mount_arraignment
 from hearing.recording import HearingRecording
 from hearing.redaction import RedactionRules
 from media.probes import FEED_TYPES, ProbeThresholds
@@ -129,30 +131,42 @@ def create_app(settings: Settings, services: Services | None = None, *,
     app[live.LIVE] = media = live.LiveMedia(services)
     rec = RecorderService(services.db, services.bus, services.registry, media.streams,
                           settings.recordings_dir, segment_s=settings.recorder.segment_s,
-                          analyze=settings.recorder.analyze, monitor=services.monitor)
+                          analyze=settings.recorder.analyze, monitor=services.monitor,
+                          exports_dir=settings.data_dir / "exports",
+                          retention=settings.recorder.retention, audit=services.audit)
     app[RECORDER] = rec
     app[HEARING_RECORDING] = glue = HearingRecording(services, rec)
     rec.staff = glue
+    rec.retention.hearing_type = glue.case_type_of
     rec.failure_listeners.append(glue.on_recording_failed)
     media.stream_listeners.append(glue.on_stream)
     app.add_routes(api_auth.routes)
     app.add_routes(api_courts.routes)
     app.add_routes(api_events.routes)
     app.add_routes(api_users.routes)
+    app.add_routes(api_admin.routes)
     app.add_routes(live.routes)
     app.add_routes(media.server.routes())
+    add_walls(app)
     app.add_routes(recorder_routes.routes)
     webui_routes.add_routes(app)
     app.cleanup_ctx.append(_housekeeping)
-    hearing_routes.add_routes(
+    desk = hearing_routes.add_routes(
         app, hooks=glue, rules=RedactionRules(),
         utc_offset=timedelta(hours=settings.hearing.utc_offset_hours))
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_recorder)
+    # Remote arraignment after the media plane, so it stops first (no "site lost" at shutdown).
+    arraignment = mount_arraignment(app, desk.lifecycle, glue, media.streams, media.server)
+    media.authorizers["sites"] = arraignment.authorize_site_stream
+    media.authorizers["consult"] = arraignment.consultations.authorize
+    media.room_guests.append(arraignment.site_views_room)
+    media.stream_listeners.append(arraignment.on_stream)
+    app[api_admin.PROBES] = thresholds = dict(probe_thresholds or probe_thresholds_of(settings))
     hooks = settings.webhooks
     mon = add_monitoring(
         app, recordings=lambda: rec.recording_count, upcoming=glue.upcoming,
-        thresholds=probe_thresholds or probe_thresholds_of(settings),
+        thresholds=thresholds,
         access=metrics_access,
         webhooks=WebhookSettings(urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
                                  retries=hooks.retries) if hooks.urls else None,

@@ -64,9 +64,25 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """Days a recording is kept after it ends: by court level, or longer by hearing type."""
+
+    enabled: bool = True  # run the daily retention job
+    high: int = 3650
+    intermediate: int = 1825
+    basic: int = 1095
+    hearing_types: dict[str, int] = field(default_factory=dict)  # e.g. {"criminal": 7300}
+    export_days: int = 7  # exported MP4 files are removed after this
+    interval_hours: float = 24.0
+
+
+@dataclass(frozen=True)
 class RecorderSettings:
     segment_s: float = 6.0
     analyze: bool = True  # audio level and motion per segment, decoded at a low rate
+    signing_key_env: str = ""  # names the variable holding the manifest HMAC key
+    signing_key: str = field(default="", repr=False)  # from that variable, never the file
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 @dataclass(frozen=True)
@@ -234,11 +250,40 @@ def _demo(t: _Table) -> DemoSettings:
     return s
 
 
-def _recorder(t: _Table) -> RecorderSettings:
+def _retention(t: _Table) -> RetentionSettings:
+    d = RetentionSettings()
+    types = t.table("hearing_types")
+    by_type = {name: types.get(name, int, 0) for name in list(types.data)}
+    types.done()
+    s = RetentionSettings(
+        enabled=t.get("enabled", bool, d.enabled), high=t.get("high", int, d.high),
+        intermediate=t.get("intermediate", int, d.intermediate),
+        basic=t.get("basic", int, d.basic), hearing_types=by_type,
+        export_days=t.get("export_days", int, d.export_days),
+        interval_hours=t.get("interval_hours", float, d.interval_hours),
+    )
+    if min(s.high, s.intermediate, s.basic, s.export_days, *by_type.values()) < 1 \
+            or s.interval_hours <= 0:
+        raise ConfigError(f"{t.source}: [recorder.retention]: days and interval must be "
+                          "positive")
+    t.done()
+    return s
+
+
+MIN_SIGNING_KEY = 16
+
+
+def _recorder(t: _Table, env: Mapping[str, str]) -> RecorderSettings:
+    key_env = t.get("signing_key_env", str, "")
+    key = env.get(key_env, "") if key_env else ""
     s = RecorderSettings(segment_s=t.get("segment_s", float, 6.0),
-                         analyze=t.get("analyze", bool, True))
+                         analyze=t.get("analyze", bool, True), signing_key_env=key_env,
+                         signing_key=key, retention=_retention(t.table("retention")))
     if not 1.0 <= s.segment_s <= 60.0:
         raise ConfigError(f"{t.source}: [recorder] segment_s: must be within 1..60")
+    if key_env and len(key) < MIN_SIGNING_KEY:
+        raise ConfigError(f"{t.source}: [recorder] signing_key_env: ${key_env} must hold a key "
+                          f"of at least {MIN_SIGNING_KEY} characters")
     t.done()
     return s
 
@@ -334,7 +379,7 @@ def load_settings(
         _log(root.table("log")),
         _demo(root.table("demo")),
     )
-    recorder, hearing = _recorder(root.table("recorder")), _hearing(root.table("hearing"))
+    recorder, hearing = _recorder(root.table("recorder"), env), _hearing(root.table("hearing"))
     webhooks = _webhooks(root.table("webhooks"), env)
     probes = _probes(root.table("probes"))
     root.done()

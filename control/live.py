@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # (request, "publish" | "view", path) -> the subject for the session's audit, or raise ApiError.
 Authorizer = Callable[[web.Request, str, str], Awaitable[str]]
+# (request, room, feed) -> a subject if the request's credential, not a user's, may view the
+# feed (a remote site during its hearing), else None.
+RoomGuest = Callable[[web.Request, RoomInfo, str], Awaitable[str | None]]
 
 ROOM_PATH = re.compile(r"^rooms/([A-Z0-9]{2,10}-[A-Z0-9]{1,6})/([a-z][a-z0-9_]{0,15})$")
 THUMBNAIL_TTL_S = 3.0
@@ -68,6 +71,11 @@ class LiveMedia:
         self.authorizers: dict[str, Authorizer] = {}
         # Other parts of the node told of every stream event (the hearing recorder).
         self.stream_listeners: list[Callable[[StreamEvent], None]] = []
+        # Viewers of room feeds that are not users (a remote site watching its courtroom).
+        self.room_guests: list[RoomGuest] = []
+        # Whether a room's feed is disclosed to the public now (room, feed) -> bool: set by
+        # `hearing` to "a live public hearing approved for broadcast"; nothing by default.
+        self.disclosed: Callable[[str, str], bool] = lambda room, feed: False
 
     def resolve(self, path: str) -> tuple[RoomInfo, str]:
         """The room and feed a stream path names, or a 404."""
@@ -84,11 +92,29 @@ class LiveMedia:
             return await other(request, action, path)
         room, feed = self.resolve(path)
         act = "room.publish" if action == "publish" else "room.view"
+        if act == "room.view":
+            for guest in self.room_guests:
+                if (subject := await guest(request, room, feed)) is not None:
+                    return subject
+        disclosed = act == "room.view" and self.disclosed(room.code, feed)
         who = await require(request, act, Target(kind="feed", court=room.court, room=room.code,
-                                                 feed=feed), hide=True)
+                                                 feed=feed, disclosed=disclosed), hide=True)
+        if who.is_anonymous and request.method == "POST":
+            self._check_viewer_cap(path)
         subject = who.username or "public"
         self._principals[subject] = who  # so the session's audit row carries role and court
         return subject
+
+    def public_viewers(self, path: str) -> int:
+        return sum(1 for s in self.server.sessions.values()
+                   if s.path == path and s.role == "read" and s.subject == "public")
+
+    def _check_viewer_cap(self, path: str) -> None:
+        """The public shares a bounded number of WHEP sessions per stream ([hearing] cap)."""
+        cap = self.services.settings.hearing.public_viewer_cap
+        if self.public_viewers(path) >= cap:
+            raise ApiError(503, "the public viewer limit of this broadcast is reached",
+                           {"cap": cap}, headers={"Retry-After": "30"})
 
     def _stream_event(self, event: StreamEvent) -> None:
         for listener in self.stream_listeners:
