@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from control.audit import AuditLog
 from control.auth import Authenticator
 from control.bus import EventBus
 from control.catalog import RoomCatalog
-from control.config import Settings
+from control.config import ConfigError, Settings
 from control.db import Database
 from control.errors import error_middleware
 from control.http import SERVICES, Services
@@ -119,6 +119,29 @@ def probe_thresholds_of(settings: Settings) -> dict[str, ProbeThresholds]:
     return out
 
 
+def redaction_rules_of(settings: Settings) -> RedactionRules:
+    """`[redaction]` of the config as the hearing package's rules; errors name file and key."""
+    base = RedactionRules()
+    kinds = {f.name: getattr(base, f.name) for f in fields(base)}
+    values: dict[str, Any] = {}
+    for key, value in settings.redaction:
+        where = f"{settings.config_file}: [redaction] {key}"
+        if key not in kinds:
+            raise ConfigError(f"{where}: unknown key")
+        default = kinds[key]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, str):
+            ok = isinstance(value, str) and 0 < len(value) <= 16
+        else:  # a set of roles or names
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            value = frozenset(value) if ok else value
+        if not ok:
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        values[key] = value
+    return RedactionRules(**values)
+
+
 def create_app(settings: Settings, services: Services | None = None, *,
                probe_thresholds: Mapping[str, ProbeThresholds] | None = None,
                metrics_access: MetricsAccess | None = None) -> web.Application:
@@ -152,7 +175,7 @@ def create_app(settings: Settings, services: Services | None = None, *,
     webui_routes.add_routes(app)
     app.cleanup_ctx.append(_housekeeping)
     desk = hearing_routes.add_routes(
-        app, hooks=glue, rules=RedactionRules(),
+        app, hooks=glue, rules=redaction_rules_of(settings),
         utc_offset=timedelta(hours=settings.hearing.utc_offset_hours))
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_recorder)

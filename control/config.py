@@ -130,6 +130,8 @@ class Settings:
     hearing: HearingSettings = field(default_factory=HearingSettings)
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
     probes: tuple[ProbeOverrides, ...] = ()
+    # `[redaction]` as written; the hearing package checks the keys (app factory, at start).
+    redaction: tuple[tuple[str, Any], ...] = ()
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -382,6 +384,7 @@ def load_settings(
     recorder, hearing = _recorder(root.table("recorder"), env), _hearing(root.table("hearing"))
     webhooks = _webhooks(root.table("webhooks"), env)
     probes = _probes(root.table("probes"))
+    redaction = tuple(sorted(root.get("redaction", dict, {}).items()))
     root.done()
     if "COURTAV_HOST" in env:
         server = replace(server, host=env["COURTAV_HOST"])
@@ -415,4 +418,5 @@ def load_settings(
         hearing=hearing,
         webhooks=webhooks,
         probes=probes,
+        redaction=redaction,
     )

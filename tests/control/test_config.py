@@ -95,3 +95,23 @@ def test_sections_for_recorder_hearing_probes_and_webhooks(tmp_path: Path) -> No
     # The bundled file's [probes] keep the built-in values it documents.
     bundled = probe_thresholds_of(load_settings(env={"COURTAV_DATA_DIR": str(tmp_path)}))
     assert bundled["main"].video_loss_s == 5.0 and bundled["sub"].min_bitrate_bps == 8000.0
+
+
+def test_redaction_rules_from_config(tmp_path: Path) -> None:
+    from control.app import redaction_rules_of
+    from hearing.redaction import RedactionRules
+
+    cfg = write(tmp_path, "[redaction]\nphones = false\nname_mask = '*'\n"
+                          "exempt_roles = ['agent']\n")
+    rules = redaction_rules_of(load_settings(cfg, env={}))
+    assert not rules.phones and rules.name_mask == "*" and rules.exempt_roles == {"agent"}
+    assert rules.id_numbers and rules.hidden_name == "某某"
+    bundled = redaction_rules_of(load_settings(env={"COURTAV_DATA_DIR": str(tmp_path)}))
+    assert bundled == RedactionRules()
+    for text, message in [("phones = 'no'", "phones: expected bool"),
+                          ("phone = false", "phone: unknown key"),
+                          ("exempt_roles = 'agent'", "exempt_roles: expected frozenset")]:
+        bad = write(tmp_path, f"[redaction]\n{text}\n")
+        with pytest.raises(ConfigError, match=message) as info:
+            redaction_rules_of(load_settings(bad, env={}))
+        assert str(bad) in str(info.value)
