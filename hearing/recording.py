@@ -67,6 +67,9 @@ class _Live:
     open_gaps: dict[str, int] = field(default_factory=dict)  # feed ('' = all) -> gap id
     recorded: set[str] = field(default_factory=set)  # feeds recorded at some point
     paths: dict[str, str] = field(default_factory=dict)  # feed -> stream outside the room
+    # Opening and closing gaps and (re)starting recordings happen one at a time per hearing,
+    # so a feed that returns while its loss is still being written closes that very gap.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class HearingRecording:
@@ -232,6 +235,10 @@ class HearingRecording:
 
     async def _record(self, live: _Live, feed: str) -> bool:
         """Record `feed` for the live hearing; False when it cannot be recorded now."""
+        async with live.lock:
+            return await self._record_locked(live, feed)
+
+    async def _record_locked(self, live: _Live, feed: str) -> bool:
         room = self.services.registry.rooms.get(live.room)
         if room is None:
             return False
@@ -257,6 +264,11 @@ class HearingRecording:
 
     async def _open_gap(self, live: _Live, feed: str, cause: str,
                         at: datetime | None = None) -> None:
+        async with live.lock:
+            await self._open_gap_locked(live, feed, cause, at)
+
+    async def _open_gap_locked(self, live: _Live, feed: str, cause: str,
+                               at: datetime | None) -> None:
         if feed in live.open_gaps:
             return
         started = at or utcnow()
@@ -310,7 +322,14 @@ class HearingRecording:
         live = self.live.get(room)
         if self._stopped or live is None or ref != hearing_ref(live.hearing_id):
             return
-        self._spawn(self._open_gap(live, feed, f"recording failed: {reason}"))
+        self._spawn(self._after_failure(live, feed, reason))
+
+    async def _after_failure(self, live: _Live, feed: str, reason: str) -> None:
+        """A recording that broke is a gap; if its stream is still there, record it again."""
+        await self._open_gap(live, feed, f"recording failed: {reason}")
+        stream = self.recorder.streams.get(live.paths.get(feed) or stream_path(live.room, feed))
+        if stream is not None and stream.is_live and self.live.get(live.room) is live:
+            await self._record(live, feed)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

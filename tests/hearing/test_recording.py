@@ -115,12 +115,14 @@ async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClie
         await asyncio.sleep(0.1)
     assert len(gaps) == 1 and gaps[0]["feed"] == "main" and gaps[0]["ended_at"] is None
     back = feed_of(client, clip)  # it comes back
-    for _ in range(50):
+    for _ in range(100):
         gaps = await gaps_of(client, hid)
-        if gaps[0]["ended_at"] is not None:
+        if all(g["ended_at"] is not None for g in gaps):
             break
         await asyncio.sleep(0.1)
-    assert gaps[0]["ended_at"] is not None
+    # The loss is one explained-to-be interval, closed when the feed came back (a recording
+    # broken by the loss is a gap of its own, closed too once recording resumes).
+    assert gaps and all(g["feed"] == "main" and g["ended_at"] is not None for g in gaps)
     assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
     back.close()
 
