@@ -36,6 +36,7 @@ PAGES = {
     "/playback": "playback.html",  # recordings: search, play, markers, export
     "/admin": "admin.html",  # users, remote sites, courts, settings
     "/site": "site.html",  # a remote site (detention centre, prison): link, sign, consult
+    "/consult": "consult.html",  # a defence lawyer's private consultation (one-time code)
     "/petition": "petition.html",  # a citizen's remote petition (no account)
     "/reception": "reception.html",  # reception staff receive petitioners
     "/public": "public.html",  # disclosure: schedule, live public trials, recordings

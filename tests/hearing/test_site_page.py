@@ -15,7 +15,7 @@ from control.http import Services
 from control.live import LIVE
 from media.sources import Clip, PatternSpec, render_clip
 from recorder.service import RECORDER
-from tests.browser import screenshot_path
+from tests.browser import screenshot_path, watermark_over
 from tests.conftest import auth
 from tests.hearing.conftest import move
 from tests.hearing.remote import CLERK, JUDGE, ROOM, book_now, criminal_case, new_site
@@ -69,6 +69,8 @@ async def test_the_site_links_to_the_courtroom_and_the_defendant_signs(
             break
         await wait_until(lambda: False, 0.5)
     assert await page.evaluate("() => document.getElementById('courtroom').videoWidth") == 640
+    mark = await watermark_over(page, "#courtroom")  # the site's code and the time
+    assert mark.startswith("HL-KSS01 ") and any(c.isdigit() for c in mark[9:]), mark
     await move(client, CLERK, hid, "opened")
     assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main", "remote"}
     courtroom.push(2)

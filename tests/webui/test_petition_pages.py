@@ -4,6 +4,7 @@ should not."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from control.http import SERVICES
 from control.live import LIVE
 from recorder.index import Marker, Recording
 from recorder.service import RECORDER
-from tests.browser import screenshot_path
+from tests.browser import FRAMES_JS, screenshot_path, watermark_over
 from tests.conftest import PASSWORD
 from tests.hearing.petitioning import id_number
 from tests.media.peers import wait_until
@@ -22,15 +23,6 @@ from tests.media.peers import wait_until
 pytestmark = pytest.mark.browser
 
 SCRIPT = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
-
-FRAMES_JS = """async (id) => {
-  const v = document.getElementById(id);
-  let frames = 0;
-  const tick = () => { frames++; v.requestVideoFrameCallback(tick); };
-  v.requestVideoFrameCallback(tick);
-  await new Promise(r => setTimeout(r, 1500));
-  return {width: v.videoWidth, height: v.videoHeight, frames};
-}"""
 
 
 async def staff_login(page: Any, base: str, username: str, next_page: str) -> None:
@@ -83,6 +75,13 @@ async def test_petitioner_and_judge_see_each_other_and_it_is_recorded(
     seen_by_judge = await judge.evaluate(FRAMES_JS, "petitioner-video")
     assert seen_by_petitioner["frames"] >= 5, seen_by_petitioner
     assert seen_by_judge["frames"] >= 5, seen_by_judge
+    # Each side's picture of the other carries its viewer's watermark: the judge's name; for the
+    # petitioner a random session id, never their name or phone number.
+    mark = await watermark_over(petitioner, "#court-video")
+    assert re.fullmatch(r"信访 Petition [0-9a-f]{6} .*\d{2}:\d{2}", mark), mark
+    assert "王五" not in mark and "13900001111" not in mark
+    mark = await watermark_over(judge, "#petitioner-video")
+    assert re.fullmatch(r"judge\.daoli .*\d{2}:\d{2}", mark), mark
     recorder = client.app[RECORDER]
     ref = f"petition:{pid}"
     assert await wait_until(lambda: len(recorder.active_for("HL0102-PET", ref)) == 2, 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import timedelta, timezone
 from typing import Any
@@ -14,12 +15,15 @@ from control.app import build_services, create_app
 from control.config import DemoSettings, Settings
 from control.db import Database, utcnow
 from recorder.service import RECORDER
-from tests.browser import screenshot_path
+from tests.browser import screenshot_path, watermark_over
 from tests.conftest import auth, login
 from tests.hearing.conftest import book, file_case, move
 from tests.hearing.test_disclosure import PARTIES, TITLE, approve, wait_on_air
 
 pytestmark = pytest.mark.browser
+
+# An anonymous viewer's watermark: no name, a random id for this page load, the time.
+PUBLIC_MARK = re.compile(r"公众 Public ([0-9a-f]{6}) .*\d{2}:\d{2}")
 
 
 @pytest.fixture
@@ -63,6 +67,7 @@ async def test_the_public_watches_a_broadcast_and_reads_redacted_text(
     await button.click()
     await page.wait_for_function("() => document.getElementById('live-player').videoWidth > 0",
                                  timeout=20_000)
+    assert PUBLIC_MARK.fullmatch(await watermark_over(page, "#live-player"))
     await page.locator("#publications li button").first.click()
     await page.wait_for_selector("#document-box:not([hidden])", timeout=10_000)
     assert (await page.text_content("#document-text") or "").endswith("<b>判决如下</b>")
@@ -102,3 +107,11 @@ async def test_the_public_plays_a_published_recording_with_hls_js(
     await page.wait_for_function(
         "() => document.getElementById('recording-player').currentTime > 0.5", timeout=20_000)
     assert "张三" not in await page.inner_text("main")
+    seen = PUBLIC_MARK.fullmatch(await watermark_over(page, "#recording-player"))
+    assert seen
+    # A new page load is a new viewer id, so two screen recordings can be told apart.
+    await page.reload()
+    await page.locator("#recording-frame [data-watermark] span").first.wait_for(state="attached")
+    again = PUBLIC_MARK.fullmatch(
+        await page.text_content("#recording-frame [data-watermark] span") or "")
+    assert again and again.group(1) != seen.group(1)

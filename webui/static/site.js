@@ -2,8 +2,10 @@
 // arraignments, link the camera and microphone to the courtroom (WHIP out, WHEP in), let the
 // defendant read and sign the hearing record, and hold a private consultation with the lawyer.
 // The credential stays in this page's memory only; it is sent as a Bearer header.
+// What the site receives (the courtroom, the lawyer) carries a watermark with the site's code.
 import { api, el } from "./lib/api.js";
 import { addStrings, applyTranslations, lang, onLangChange, setLang, t } from "./lib/i18n.js";
+import { watermark } from "./lib/watermark.js";
 import { publish, watch } from "./webrtc.js";
 
 addStrings({
@@ -57,6 +59,7 @@ let credential = "";
 let link = null; // the courtroom link or the consultation now running
 let signing = null; // {hearing, sha256}
 let shown = []; // the hearings last listed, drawn again when the language changes
+let unmark = []; // removes the watermarks put up at sign-in
 
 const siteApi = (path, options = {}) => api(path, {
   ...options, headers: { Authorization: `Bearer ${credential}`, ...(options.headers || {}) },
@@ -287,8 +290,9 @@ async function load() {
 async function enter(ev) {
   ev.preventDefault();
   credential = $("credential").value.trim();
+  let body;
   try {
-    await load();
+    body = await load();
   } catch (err) {
     credential = "";
     $("login-error").textContent = err.status === 401 ? t("site.bad") : err.message;
@@ -296,6 +300,7 @@ async function enter(ev) {
   }
   $("credential").value = "";
   $("login-error").textContent = "";
+  unmark = ["courtroom-frame", "lawyer-frame"].map((id) => watermark($(id), body.site.code));
   $("login").hidden = true;
   $("leave").hidden = false;
   $("hearings-panel").hidden = false;
@@ -305,6 +310,7 @@ async function leave() {
   await stopLink();
   credential = "";
   signing = null;
+  for (const remove of unmark.splice(0)) remove();
   for (const id of ["hearings-panel", "sign-panel", "leave"]) $(id).hidden = true;
   $("login").hidden = false;
 }

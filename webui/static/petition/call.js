@@ -44,8 +44,9 @@ function dropped(pc, stopped) {
 
 export class Call {
   // onState(direction "out"|"in", state "connecting"|"connected"|"retrying", error?)
-  constructor({ media, publishPath, viewPath, remoteVideo, onState = () => {} }) {
-    Object.assign(this, { media, publishPath, viewPath, remoteVideo, onState });
+  // `token`: a bearer secret for both directions instead of the cookie (a lawyer's key).
+  constructor({ media, publishPath, viewPath, remoteVideo, token, onState = () => {} }) {
+    Object.assign(this, { media, publishPath, viewPath, remoteVideo, token, onState });
     this.sessions = { out: null, in: null };
     this.running = false;
     this.stopped = new Promise((resolve) => { this.release = resolve; });
@@ -64,8 +65,9 @@ export class Call {
   }
 
   async open(direction) {
-    if (direction === "out") return publish(this.publishPath, this.media, { videoCodec: "video/H264" });
-    return watch(this.viewPath, this.remoteVideo);
+    const token = this.token;
+    if (direction === "out") return publish(this.publishPath, this.media, { videoCodec: "video/H264", token });
+    return watch(this.viewPath, this.remoteVideo, { token });
   }
 
   async loop(direction) {

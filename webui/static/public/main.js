@@ -1,8 +1,10 @@
 // The public portal (no account): hearings on air (WHEP), the hearing schedule, published
 // documents and recordings. Everything shown is redacted by the server; text goes in as text.
+// Both players carry a watermark: the viewer is anonymous, so it shows a random per-page-load id.
 import { api, el } from "../lib/api.js";
 import { addStrings, applyTranslations, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
 import { languageSelect } from "../lib/shell.js";
+import { anonymousId, watermark } from "../lib/watermark.js";
 import { watch } from "../webrtc.js";
 
 addStrings({
@@ -41,6 +43,7 @@ addStrings({
 });
 
 const $ = (id) => document.getElementById(id);
+const VIEWER = `公众 Public ${anonymousId()}`;
 let courts = [];
 let session = null;
 
@@ -161,6 +164,8 @@ async function loadAll() {
 async function start() {
   $("public-tools").append(languageSelect("public-lang"));
   applyTranslations();
+  watermark($("live-frame"), VIEWER);
+  watermark($("recording-frame"), VIEWER);
   $("schedule-day").value = today();
   courts = (await api("/api/petitions/courts").catch(() => ({ courts: [] }))).courts;
   fillCourts();

@@ -1,8 +1,10 @@
 // The court's reception desk: the petition queue live (bus events), accept the next petitioner,
-// a two-way video call, the outcome written when the session ends.
+// a two-way video call under the receiving staff member's watermark, the outcome written when
+// the session ends.
 import { api, el, events } from "../lib/api.js";
 import { addStrings, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
 import { startShell } from "../lib/shell.js";
+import { watermark } from "../lib/watermark.js";
 import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "../petition/call.js";
 
 addStrings({
@@ -132,6 +134,7 @@ async function end() {
 async function start() {
   me = await startShell({ roles: ["admin", "president", "judge", "clerk"] });
   if (!me) return;
+  watermark($("petitioner-frame"), me.username);
   const courts = (await api("/api/petitions/courts")).courts;
   const byCode = Object.fromEntries(courts.map((c) => [c.code, c]));
   const within = (c) => { // presidents receive for the courts below theirs too
