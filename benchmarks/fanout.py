@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fractions
-import json
 import os
-import socket
 import sys
 import time
 from typing import Any
 
-import aiohttp
 import av
 import numpy as np
 from aiohttp import web
@@ -32,11 +29,11 @@ from aiortc import (
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from media import MediaServer, MediaSettings, StreamRegistry, TrackInfo
-from media.aiortc_hooks import receive_encoded, set_ice_hosts
+from loopback import LoopbackMedia, cpu_rate, measure_viewers
+
+from media import StreamRegistry, TrackInfo
 
 PATH = "bench/720p"
-SCRIPT = os.path.abspath(__file__)
 FPS = 25
 WIDTH, HEIGHT = 1280, 720
 
@@ -147,130 +144,53 @@ async def transcode_offer(request: web.Request) -> web.Response:
     return web.Response(status=201, text=pc.localDescription.sdp, content_type="application/sdp")
 
 
-async def allow(request: web.Request, action: str, path: str) -> str:
-    return "bench"
-
-
-def process_cpu() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
-def process_split() -> tuple[float, float]:
-    t = os.times()
-    return t.user, t.system
-
-
 async def measure(
-    port: int, viewers: int, seconds: float, endpoint: str
+    server: LoopbackMedia, viewers: int, seconds: float, endpoint: str
 ) -> tuple[float, list[float]]:
     """Start the viewer process, measure this process's CPU over its steady window."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, SCRIPT, "--viewer-process",
-        f"http://127.0.0.1:{port}{endpoint}", str(viewers), str(seconds),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert child.stdout is not None
-    line = await asyncio.wait_for(child.stdout.readline(), 120)
-    assert line.strip() == b"ready", line
-    cpu0, t0, split0 = process_cpu(), time.monotonic(), process_split()
-    line = await asyncio.wait_for(child.stdout.readline(), seconds + 60)
-    cpu1, t1, split1 = process_cpu(), time.monotonic(), process_split()
-    user, system = (split1[0] - split0[0]) / (t1 - t0), (split1[1] - split0[1]) / (t1 - t0)
-    print(f"    [{endpoint} N={viewers}: user {user:.4f}, system {system:.4f} CPU-s/s]")
-    await child.wait()
-    return (cpu1 - cpu0) / (t1 - t0), json.loads(line)["fps"]
+    run = await measure_viewers(server.url(endpoint), viewers, seconds)
+    print(f"    [{endpoint} N={viewers}: user {run.user:.4f}, system {run.system:.4f} CPU-s/s]")
+    return run.cpu, run.fps
 
 
 async def run_server(seconds: float, counts: list[int]) -> None:
-    set_ice_hosts(("127.0.0.1",))
     packets = encode_720p(10)
     mbps = sum(p.size for p in packets) * 8 / 10 / 1e6
     registry = StreamRegistry()
-    media = MediaServer(MediaSettings(ice_hosts=("127.0.0.1",)), registry, allow)
     app = web.Application()
     app["packets"], app["pcs"], app["registry"] = packets, [], registry
     app.add_routes([
-        *media.routes(),
         web.post("/transcode", transcode_offer),
         web.post("/aiortc-pack", packet_offer),
     ])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    await media.start()
+    server = LoopbackMedia(registry, app)
+    await server.start()
     feeder = asyncio.ensure_future(feed(registry, packets))
     print(f"stream: {WIDTH}x{HEIGHT} @ {FPS} fps, {mbps:.2f} Mbit/s H.264, 2 s GOP")
     try:
         await asyncio.sleep(1.0)
-        cpu0, t0 = process_cpu(), time.monotonic()
-        await asyncio.sleep(seconds)
-        base = (process_cpu() - cpu0) / (time.monotonic() - t0)
+        base = await cpu_rate(seconds)
         print(f"baseline (publisher only, 0 viewers): {base:.4f} CPU-s/s")
         print(f"{'path':<24}{'N':>4}{'CPU-s/s':>10}{'per viewer':>12}{'fps min/avg':>14}")
         for n in counts:
-            cpu, fps = await measure(port, n, seconds, f"/whep/{PATH}")
+            cpu, fps = await measure(server, n, seconds, f"/whep/{PATH}")
             per = (cpu - base) / n
             print(f"{'passthrough (WHEP)':<24}{n:>4}{cpu:>10.4f}{per:>12.5f}"
                   f"{min(fps):>7.1f}/{sum(fps) / len(fps):.1f}")
         n = max(counts[: len(counts) - 1] or counts)
-        cpu, fps = await measure(port, n, seconds, "/aiortc-pack")
+        cpu, fps = await measure(server, n, seconds, "/aiortc-pack")
         print(f"{'aiortc packs per viewer':<24}{n:>4}{cpu:>10.4f}{(cpu - base) / n:>12.5f}"
               f"{min(fps):>7.1f}/{sum(fps) / len(fps):.1f}")
-        cpu, fps = await measure(port, 1, seconds, "/transcode")
+        cpu, fps = await measure(server, 1, seconds, "/transcode")
         print(f"{'aiortc decode+re-encode':<24}{1:>4}{cpu:>10.4f}{cpu - base:>12.5f}"
               f"{min(fps):>7.1f}/{sum(fps) / len(fps):.1f}")
     finally:
         feeder.cancel()
-        await media.stop()
         await asyncio.gather(*(pc.close() for pc in app["pcs"]))
-        await runner.cleanup()
-
-
-async def run_viewers(url: str, count: int, seconds: float) -> None:
-    """Child process: `count` WHEP viewers that count frames without decoding them."""
-    set_ice_hosts(("127.0.0.1",))
-    frames = [0] * count
-    pcs: list[RTCPeerConnection] = []
-    async with aiohttp.ClientSession() as http:
-        for i in range(count):
-            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-            pcs.append(pc)
-            transceiver = pc.addTransceiver("video", direction="recvonly")
-
-            def on_frame(data: bytes, ts: int, i: int = i) -> None:
-                frames[i] += 1
-
-            receive_encoded(transceiver.receiver, on_frame)
-            await pc.setLocalDescription(await pc.createOffer())
-            async with http.post(url, data=pc.localDescription.sdp,
-                                 headers={"Content-Type": "application/sdp"}) as resp:
-                answer = await resp.text()
-                assert resp.status == 201, answer
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-        for _ in range(300):  # wait (bounded) until every viewer receives
-            if all(frames):
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
-        start = list(frames)
-        t0 = time.monotonic()
-        print("ready", flush=True)
-        await asyncio.sleep(seconds)
-        elapsed = time.monotonic() - t0
-        fps = [(b - a) / elapsed for a, b in zip(start, frames, strict=True)]
-        print(json.dumps({"fps": fps}), flush=True)
-    await asyncio.gather(*(pc.close() for pc in pcs))
+        await server.stop()
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--viewer-process":
-        asyncio.run(run_viewers(sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))
-        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--viewers", default="1,16,64")

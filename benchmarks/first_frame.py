@@ -10,26 +10,20 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import sys
 import time
 
 import aiohttp
 import av
-from aiohttp import web
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fanout import FPS, PATH, encode_720p, feed
+from loopback import LoopbackMedia, post_offer
 
-from media import MediaServer, MediaSettings, StreamRegistry
-from media.aiortc_hooks import set_ice_hosts
-
-
-async def allow(request: web.Request, action: str, path: str) -> str:
-    return "bench"
+from media import StreamRegistry
 
 
 async def late_viewer(http: aiohttp.ClientSession, url: str) -> tuple[float, float]:
@@ -47,12 +41,9 @@ async def late_viewer(http: aiohttp.ClientSession, url: str) -> tuple[float, flo
     pc.on("track", lambda track: tasks.append(asyncio.ensure_future(consume(track))))
     await pc.setLocalDescription(await pc.createOffer())
     posted = time.monotonic()
-    async with http.post(url, data=pc.localDescription.sdp,
-                         headers={"Content-Type": "application/sdp"}) as resp:
-        answer = await resp.text()
-        assert resp.status == 201, answer
+    answer = await post_offer(http, url, pc)
     answered = time.monotonic()
-    await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    await pc.setRemoteDescription(answer)
     shown = await asyncio.wait_for(first, 10)
     await pc.close()
     for task in tasks:
@@ -61,22 +52,12 @@ async def late_viewer(http: aiohttp.ClientSession, url: str) -> tuple[float, flo
 
 
 async def main(viewers: int) -> None:
-    set_ice_hosts(("127.0.0.1",))
     packets = encode_720p(6)
     registry = StreamRegistry()
-    media = MediaServer(MediaSettings(ice_hosts=("127.0.0.1",)), registry, allow)
-    app = web.Application()
-    app.add_routes(media.routes())
-    runner = web.AppRunner(app)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    await media.start()
+    server = LoopbackMedia(registry)
+    await server.start()
     feeder = asyncio.ensure_future(feed(registry, packets))  # never answers keyframe requests
-    url = f"http://127.0.0.1:{port}/whep/{PATH}"
+    url = server.url(f"/whep/{PATH}")
     answers, firsts, positions = [], [], []
     try:
         await asyncio.sleep(1.0)
@@ -90,8 +71,7 @@ async def main(viewers: int) -> None:
                 firsts.append(first)
     finally:
         feeder.cancel()
-        await media.stop()
-        await runner.cleanup()
+        await server.stop()
     ms = sorted(x * 1000 for x in firsts)
     print(f"stream: 1280x720 @ {FPS} fps H.264, 2 s GOP, keyframe requests ignored")
     print(f"late viewers: {viewers}, joined {min(positions)}..{max(positions)} frames into a GOP")

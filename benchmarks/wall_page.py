@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from loopback import process_cpu, serve
 
 from control.app import build_services, create_app
 from control.auth import add_user
@@ -38,11 +39,6 @@ FLAGS = ["--no-sandbox", "--allow-loopback-in-peer-connection", "--disable-gpu",
          "--no-first-run", "--disable-features=WebRtcHideLocalIpsWithMdns"]
 WIDTHS_JS = ("() => [...document.querySelectorAll('#wall .tile')]"
              ".map(t => Number(t.dataset.width || 0))")
-
-
-def process_cpu() -> float:
-    t = os.times()
-    return t.user + t.system
 
 
 def sent_octets(app: web.Application) -> int:
@@ -73,13 +69,7 @@ async def run(tiles: int, seconds: float, keys: int) -> None:
         add_user(session, services.registry, USER, "security", "HL01", PASSWORD)
     rooms = [r.code for r in services.registry.rooms_of(services.registry.subtree("HL01"))][:tiles]
     app = create_app(settings, services)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner, port = await serve(app)
     base = f"http://127.0.0.1:{port}"
     spec = PatternSpec("BENCH", width=640, height=360, gop_s=2, duration_s=4, bitrate=600_000)
     sources = [TestPatternSource(app[LIVE].streams, f"rooms/{r}/main", spec) for r in rooms]

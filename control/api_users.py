@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from control.auth import AuthError, add_user, set_password, validate_account
 from control.errors import ApiError
-from control.http import client_address, field, query_int, read_json, require, services
+from control.http import (
+    client_address,
+    field,
+    query_int,
+    read_fields,
+    read_json,
+    require,
+    services,
+)
 from control.models import AuthToken, User
 from control.policy import Principal, Target
 
@@ -95,10 +103,7 @@ async def create_user(request: web.Request) -> web.Response:
 async def change_user(request: web.Request) -> web.Response:
     who = await _admin(request)
     username = request.match_info["username"][:64]
-    body = await read_json(request)
-    unknown = sorted(set(body) - EDITABLE)
-    if unknown:
-        raise ApiError(400, f"unknown field {unknown[0]!r}", {"allowed": sorted(EDITABLE)})
+    body = await read_fields(request, EDITABLE)
     if username == who.username and ("active" in body or "role" in body):
         raise ApiError(409, "administrators cannot disable or demote themselves")
     active = field(body, "active", bool, required=False)

@@ -104,6 +104,28 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def only_fields(body: dict[str, Any], allowed: set[str]) -> None:
+    """400 naming the first field of `body` that is not `allowed`."""
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(400, f"unknown field {unknown[0]!r}", {"allowed": sorted(allowed)})
+
+
+async def read_fields(request: web.Request, allowed: set[str]) -> dict[str, Any]:
+    """The body as a JSON object with no field but the `allowed` ones, else a 4xx."""
+    body = await read_json(request)
+    only_fields(body, allowed)
+    return body
+
+
+def path_number(request: web.Request, name: str, max_digits: int) -> int | None:
+    """A whole number from the path (ASCII digits, at most `max_digits`), else None."""
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > max_digits:
+        return None
+    return int(raw)
+
+
 def field(body: dict[str, Any], name: str, kind: type, required: bool = True,
           max_len: int = 256) -> Any:
     """One typed field of a JSON body; wrong types and over-long strings are 400."""

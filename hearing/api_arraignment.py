@@ -22,16 +22,16 @@ from control.http import (
     bearer_token,
     client_address,
     field,
-    read_json,
+    read_fields,
     require_user,
     services,
 )
 from control.policy import Principal
 from hearing import consultation as consult
-from hearing.access import ensure, hearing_target
+from hearing.access import hearing_target
 from hearing.arraignment import ARRAIGNMENT, site_may_connect, site_path
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import only_fields, path_id, text
+from hearing.http import no_store_reply, path_id, text
 from hearing.lifecycle import LIVE, OPENED, RESUMED, SCHEDULED, load_hearing
 from hearing.models import Hearing, HearingEvent, Party, RemoteSite
 from hearing.signature import (
@@ -47,15 +47,10 @@ from hearing.signature import (
     signature_json,
 )
 from hearing.sites import looks_like_credential, require_site, site_principal
-from hearing.wire import dumps, iso
+from hearing.wire import iso
 
 routes = web.RouteTableDef()
 SITE_LOOKAHEAD = timedelta(days=7)
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps,
-                             headers={"Cache-Control": "no-store"})
 
 
 def _linked(session: Session, site: RemoteSite, hearing_id: int) -> Hearing:
@@ -106,8 +101,8 @@ async def site_hearings(request: web.Request) -> web.Response:
             })
         return out
 
-    return _json({"site": {"code": site.code, "name": site.name},
-                  "hearings": await svc.db.run(load)})
+    return no_store_reply({"site": {"code": site.code, "name": site.name},
+                           "hearings": await svc.db.run(load)})
 
 
 # ---- identity on camera ----
@@ -119,16 +114,14 @@ async def confirm_identity(request: web.Request) -> web.Response:
     their ID number."""
     who = await require_user(request)
     hearing_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"party_id", "note"})
+    body = await read_fields(request, {"party_id", "note"})
     party_id = field(body, "party_id", int)
     note = text(body, "note", 200)
     svc = services(request)
     now = utcnow()
 
     def write(session: Session) -> tuple[dict[str, Any], Hearing]:
-        h = load_hearing(session, svc.policy, who, hearing_id, lock=True)
-        ensure(svc.policy, who, "hearing.mark", hearing_target(h))
+        h = load_hearing(session, svc.policy, who, hearing_id, lock=True, action="hearing.mark")
         if h.state not in (OPENED, RESUMED):
             raise HearingError(409, "identity is confirmed on camera while the hearing sits",
                                {"state": h.state})
@@ -147,8 +140,8 @@ async def confirm_identity(request: web.Request) -> web.Response:
     await svc.audit.record(who, "hearing.identity_confirmed", f"hearing:{h.id}",
                            court=h.court_code, address=client_address(request),
                            detail={"party": detail["party"]})
-    return _json({"hearing": h.id, "at": iso(now), "by": who.username, **detail,
-                  "marked_recordings": marked}, 201)
+    return no_store_reply({"hearing": h.id, "at": iso(now), "by": who.username, **detail,
+                           "marked_recordings": marked}, 201)
 
 
 # ---- the record and its signature ----
@@ -183,7 +176,7 @@ async def record(request: web.Request) -> web.Response:
                                for p in defendants(session, h.case_id)],
                 "signatures": [signature_json(s) for s in signed]}
 
-    return _json(await svc.db.run(load))
+    return no_store_reply(await svc.db.run(load))
 
 
 def _store(session: Session, site: RemoteSite, hearing_id: int, png: Png, wanted_sha: str,
@@ -225,8 +218,7 @@ async def sign(request: web.Request) -> web.Response:
     svc = services(request)
     site = await require_site(svc, request)
     hearing_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"png", "record_sha256", "party_id"})
+    body = await read_fields(request, {"png", "record_sha256", "party_id"})
     wanted = text(body, "record_sha256", 64, required=True)
     party_id = field(body, "party_id", int, required=False)
     png = await asyncio.to_thread(decode_png, body.get("png"))
@@ -241,7 +233,7 @@ async def sign(request: web.Request) -> web.Response:
     svc.bus.publish(Event(kind="hearing.signed", target=hearing_target(h),
                           action="hearing.view",
                           data={"hearing": h.id, "party": signed["party"]}))
-    return _json(signed, 201)
+    return no_store_reply(signed, 201)
 
 
 @routes.get("/api/hearings/{id}/signatures")
@@ -257,7 +249,7 @@ async def signatures(request: web.Request) -> web.Response:
             HearingSignature.hearing_id == hearing_id).order_by(HearingSignature.id))
         return [{**signature_json(s), "record_text": s.record_text} for s in rows]
 
-    return _json({"items": await svc.db.run(load)})
+    return no_store_reply({"items": await svc.db.run(load)})
 
 
 @routes.get("/api/hearings/{id}/signatures/{sig_id}/image")
@@ -288,15 +280,14 @@ async def issue_code(request: web.Request) -> web.Response:
     """A one-time code for the defendant's lawyer (who schedules the hearing issues it)."""
     who = await require_user(request)
     hearing_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"party_id"})
+    body = await read_fields(request, {"party_id"})
     party_id = field(body, "party_id", int)
     svc = services(request)
     now = utcnow()
 
     def write(session: Session) -> tuple[dict[str, Any], str, Hearing]:
-        h = load_hearing(session, svc.policy, who, hearing_id, lock=True)
-        ensure(svc.policy, who, "hearing.schedule", hearing_target(h))
+        h = load_hearing(session, svc.policy, who, hearing_id, lock=True,
+                         action="hearing.schedule")
         issued, code = consult.issue_code(session, h, party_id, who.username, now)
         return issued, code, h
 
@@ -304,7 +295,7 @@ async def issue_code(request: web.Request) -> web.Response:
     await svc.audit.record(who, "consultation.code_issued", f"hearing:{h.id}",
                            court=h.court_code, address=client_address(request),
                            detail={"party": party_id})
-    return _json({**issued, "code": code}, 201)
+    return no_store_reply({**issued, "code": code}, 201)
 
 
 @routes.post("/api/hearings/{id}/consultations")
@@ -323,7 +314,7 @@ async def open_consultation(request: web.Request) -> web.Response:
     await svc.audit.record(lawyer, "consultation.opened", f"hearing:{hearing_id}",
                            address=client_address(request),
                            detail={"consultation": opened["id"], "site": opened["site"]})
-    return _json({**opened, "lawyer_key": key}, 201)
+    return no_store_reply({**opened, "lawyer_key": key}, 201)
 
 
 @routes.delete("/api/hearings/{id}/consultations/{cid}")
@@ -338,4 +329,4 @@ async def end_consultation(request: web.Request) -> web.Response:
     await svc.audit.record(Principal(by, by.partition(":")[0]), "consultation.ended",
                            f"hearing:{hearing_id}", address=client_address(request),
                            detail={"consultation": cid})
-    return _json(ended)
+    return no_store_reply(ended)

@@ -8,15 +8,23 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from control.http import client_address, field, query_int, read_json, require_user, services
+from control.http import (
+    client_address,
+    field,
+    only_fields,
+    query_int,
+    read_fields,
+    read_json,
+    require_user,
+    services,
+)
 from hearing import cases
 from hearing.access import reach
 from hearing.case_number import CASE_TYPES
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import court_scope, desk, only_fields, optional_name, path_id, text
+from hearing.http import court_scope, desk, optional_name, path_id, reply, text
 from hearing.models import CASE_STATUSES
 from hearing.redaction import Person, Redactor
-from hearing.wire import dumps
 
 routes = web.RouteTableDef()
 
@@ -48,16 +56,11 @@ def _parties(raw: object) -> list[cases.PartyInput]:
     return [_party(p) for p in raw]
 
 
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps)
-
-
 @routes.post("/api/cases")
 @as_api_errors
 async def file_case(request: web.Request) -> web.Response:
     who = await require_user(request)
-    body = await read_json(request)
-    only_fields(body, {"number", "parties", "type", "court"} | _CHANGEABLE)
+    body = await read_fields(request, {"number", "parties", "type", "court"} | _CHANGEABLE)
     number = text(body, "number", 64, required=True)
     parsed, court = desk(request).parse_number(number)
     # `type` and `court` are implied by the number; if given they must agree with it.
@@ -72,7 +75,7 @@ async def file_case(request: web.Request) -> web.Response:
         restriction=optional_name(body, "restriction"), parties=_parties(body.get("parties")),
         address=client_address(request),
     )
-    return _json(created, 201)
+    return reply(created, 201)
 
 
 @routes.get("/api/cases")
@@ -100,7 +103,7 @@ async def search(request: web.Request) -> web.Response:
     )
     page = await svc.db.run(functools.partial(
         cases.search_cases, policy=svc.policy, who=who, reach=where, query=query))
-    return _json(page)
+    return reply(page)
 
 
 @routes.get("/api/cases/{id}")
@@ -109,7 +112,7 @@ async def read_case(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = services(request)
     case_id = path_id(request)
-    return _json(await svc.db.run(functools.partial(
+    return reply(await svc.db.run(functools.partial(
         cases.get_case, policy=svc.policy, who=who, case_id=case_id)))
 
 
@@ -133,7 +136,7 @@ async def change_case(request: web.Request) -> web.Response:
     if not changes:
         raise HearingError(400, "nothing to change", {"allowed": sorted(_CHANGEABLE)})
     updated = await desk(request).change_case(who, case_id, changes, client_address(request))
-    return _json(updated)
+    return reply(updated)
 
 
 @routes.post("/api/cases/{id}/parties")
@@ -146,7 +149,7 @@ async def add_parties(request: web.Request) -> web.Response:
     if not parties:
         raise HearingError(400, "no party given")
     added = await desk(request).add_parties(who, case_id, parties, client_address(request))
-    return _json({"parties": added}, 201)
+    return reply({"parties": added}, 201)
 
 
 @routes.get("/api/cases/{id}/parties")
@@ -157,7 +160,7 @@ async def list_parties(request: web.Request) -> web.Response:
     case_id = path_id(request)
     parties = await svc.db.run(functools.partial(
         cases.list_parties, policy=svc.policy, who=who, case_id=case_id))
-    return _json({"parties": parties})
+    return reply({"parties": parties})
 
 
 @routes.post("/api/cases/{id}/redaction")
@@ -175,4 +178,4 @@ async def redaction_preview(request: web.Request) -> web.Response:
         return [Person(p.name, p.role, p.kind, p.minor) for p in case.parties]
 
     redactor = Redactor(await svc.db.run(persons), desk(request).rules)
-    return _json({"text": redactor.redact(original)})
+    return reply({"text": redactor.redact(original)})

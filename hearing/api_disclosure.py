@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from control.db import utcnow
-from control.http import client_address, field, read_json, require_user, services
+from control.http import client_address, field, read_fields, require_user, services
 from hearing.disclosure import (
     BROADCASTS,
     publication_json,
@@ -19,18 +19,13 @@ from hearing.disclosure import (
     withdraw,
 )
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import desk, only_fields, path_id, text
+from hearing.http import desk, path_id, reply, text
 from hearing.models import Case, Publication
 from hearing.public_views import case_redactor
-from hearing.wire import dumps
 
 routes = web.RouteTableDef()
 
 MAX_DOCUMENT_CHARS = 200_000
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps)
 
 
 @routes.post("/api/hearings/{id}/broadcast")
@@ -40,8 +35,7 @@ async def broadcast(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = services(request)
     hearing_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"approved"})
+    body = await read_fields(request, {"approved"})
     approved = bool(field(body, "approved", bool))
     now = utcnow()
     async with desk(request).lock:
@@ -53,7 +47,7 @@ async def broadcast(request: web.Request) -> web.Response:
                            court=result["court"], address=client_address(request),
                            detail={"case": result["case"]["number"]})
     await request.config_dict[BROADCASTS].update(result["room"])
-    return _json(result)
+    return reply(result)
 
 
 @routes.post("/api/cases/{id}/publications")
@@ -63,8 +57,7 @@ async def publish(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = services(request)
     case_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"kind", "title", "text", "recording_id"})
+    body = await read_fields(request, {"kind", "title", "text", "recording_id"})
     kind = text(body, "kind", 16, required=True)
     title = text(body, "title", 256).strip()
     now = utcnow()
@@ -97,7 +90,7 @@ async def publish(request: web.Request) -> web.Response:
     await svc.audit.record(who, f"publication.{kind}", f"publication:{result['id']}",
                            court=result["court"], address=client_address(request),
                            detail={"case": case_id, "recording": result["recording"]})
-    return _json(result, 201)
+    return reply(result, 201)
 
 
 @routes.delete("/api/publications/{id}")
@@ -111,4 +104,4 @@ async def withdraw_publication(request: web.Request) -> web.Response:
         withdraw(s, svc.policy, who, pub_id, now)))
     await svc.audit.record(who, "publication.withdrawn", f"publication:{pub_id}",
                            court=result["court"], address=client_address(request))
-    return _json(result)
+    return reply(result)

@@ -14,7 +14,7 @@ from control.http import (
     client_address,
     field,
     query_int,
-    read_json,
+    read_fields,
     require_user,
     services,
 )
@@ -25,26 +25,22 @@ from hearing.errors import HearingError, as_api_errors
 from hearing.http import (
     court_scope,
     desk,
-    only_fields,
     optional_name,
     path_id,
+    reply,
     room_scope,
     text,
 )
 from hearing.lifecycle import STATES, gap_json, load_hearing
 from hearing.models import HearingEvent, RecordingGap
 from hearing.schedule import HearingQuery, Slot, find_hearings, hearing_json
-from hearing.wire import dumps, iso, parse_instant
+from hearing.wire import iso, parse_instant
 
 routes = web.RouteTableDef()
 
 MAX_PAGE = 500
 _CHANGEABLE = {"room", "starts_at", "ends_at", "presiding_judge", "panel", "clerk", "public",
                "title", "remote_site"}
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps)
 
 
 def _panel(body: dict[str, Any]) -> tuple[str, ...]:
@@ -69,8 +65,7 @@ def _remote_site(body: dict[str, Any]) -> str | None:
 @as_api_errors
 async def schedule(request: web.Request) -> web.Response:
     who = await require_user(request)
-    body = await read_json(request)
-    only_fields(body, _CHANGEABLE | {"case_id", "case_number"})
+    body = await read_fields(request, _CHANGEABLE | {"case_id", "case_number"})
     case_id = field(body, "case_id", int, required=False)
     if case_id is None:
         case_id = await desk(request).case_id_of(text(body, "case_number", 64, required=True))
@@ -84,7 +79,7 @@ async def schedule(request: web.Request) -> web.Response:
     created = await desk(request).schedule(who, case_id, slot, _public(body),
                                            text(body, "title", 256), client_address(request),
                                            remote_site=_remote_site(body))
-    return _json(created, 201)
+    return reply(created, 201)
 
 
 @routes.get("/api/hearings")
@@ -109,7 +104,7 @@ async def listing(request: web.Request) -> web.Response:
         return {"total": total, "limit": q.limit, "offset": q.offset,
                 "items": [hearing_json(h) for h in rows]}
 
-    return _json(await svc.db.run(page))
+    return reply(await svc.db.run(page))
 
 
 def _instant_query(request: web.Request, name: str) -> datetime | None:
@@ -139,7 +134,7 @@ async def read_hearing(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = services(request)
     hearing_id = path_id(request)
-    return _json(await svc.db.run(lambda s: _detail(s, who, hearing_id, svc)))
+    return reply(await svc.db.run(lambda s: _detail(s, who, hearing_id, svc)))
 
 
 @routes.patch("/api/hearings/{id}")
@@ -147,8 +142,7 @@ async def read_hearing(request: web.Request) -> web.Response:
 async def reschedule(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, _CHANGEABLE)
+    body = await read_fields(request, _CHANGEABLE)
     changes: dict[str, Any] = {}
     for key in ("starts_at", "ends_at"):
         if key in body:
@@ -169,7 +163,7 @@ async def reschedule(request: web.Request) -> web.Response:
     if not changes:
         raise HearingError(400, "nothing to change", {"allowed": sorted(_CHANGEABLE)})
     updated = await desk(request).reschedule(who, hearing_id, changes, client_address(request))
-    return _json(updated)
+    return reply(updated)
 
 
 @routes.post("/api/hearings/{id}/transitions")
@@ -177,14 +171,13 @@ async def reschedule(request: web.Request) -> web.Response:
 async def transition(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"to", "reason"})
+    body = await read_fields(request, {"to", "reason"})
     to = text(body, "to", 16, required=True)
     reason = text(body, "reason", 512)
     lifecycle = desk(request).lifecycle
     await lifecycle.transition(who, hearing_id, to, reason, client_address(request))
     svc = services(request)
-    return _json(await svc.db.run(lambda s: _detail(s, who, hearing_id, svc)))
+    return reply(await svc.db.run(lambda s: _detail(s, who, hearing_id, svc)))
 
 
 @routes.get("/api/hearings/{id}/events")
@@ -201,7 +194,7 @@ async def log(request: web.Request) -> web.Response:
         return [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "from": e.from_state,
                  "to": e.to_state, "detail": e.detail} for e in rows]
 
-    return _json({"events": await svc.db.run(events)})
+    return reply({"events": await svc.db.run(events)})
 
 
 @routes.get("/api/hearings/{id}/gaps")
@@ -211,7 +204,7 @@ async def gaps(request: web.Request) -> web.Response:
     svc = services(request)
     hearing_id = path_id(request)
     detail = await svc.db.run(lambda s: _detail(s, who, hearing_id, svc))
-    return _json({"gaps": detail["gaps"]})
+    return reply({"gaps": detail["gaps"]})
 
 
 @routes.post("/api/hearings/{id}/gaps/{gap_id}/explanation")
@@ -219,12 +212,11 @@ async def gaps(request: web.Request) -> web.Response:
 async def explain_gap(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id, gap_id = path_id(request), path_id(request, "gap_id")
-    body = await read_json(request)
-    only_fields(body, {"explanation"})
+    body = await read_fields(request, {"explanation"})
     explanation = text(body, "explanation", 2000, required=True).strip()
     if not explanation:
         raise HearingError(400, "the explanation is empty")
     signed = await desk(request).lifecycle.explain_gap(
         who, hearing_id, gap_id, explanation, client_address(request))
-    return _json(signed, 201)
+    return reply(signed, 201)
 

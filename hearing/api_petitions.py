@@ -10,22 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from control.http import client_address, field, read_json, require_user
+from control.http import client_address, field, read_fields, require_user
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import only_fields, path_id
+from hearing.http import NO_STORE, no_store_reply, path_id, reply
 from hearing.petition_form import SignUp, check_id_number, clean_text, normalize_phone
 from hearing.petition_media import TICKET_COOKIE, presented_ticket
 from hearing.petitions import PETITIONS, PetitionDesk
-from hearing.wire import dumps
 
 routes = web.RouteTableDef()
 
-_NO_STORE = {"Cache-Control": "no-store"}
 _FORM = {"court", "name", "phone", "id_number", "subject"}
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps, headers=_NO_STORE)
 
 
 def petitions(request: web.Request) -> PetitionDesk:
@@ -39,7 +33,6 @@ def _str(body: dict[str, Any], name: str, max_len: int) -> str:
 
 
 def _sign_up_form(body: dict[str, Any]) -> SignUp:
-    only_fields(body, _FORM)
     return SignUp(
         court=_str(body, "court", 16).strip(),
         name=clean_text(_str(body, "name", 64), "name", 64),
@@ -51,8 +44,8 @@ def _sign_up_form(body: dict[str, Any]) -> SignUp:
 
 @routes.get("/api/petitions/courts")
 async def courts(request: web.Request) -> web.Response:
-    return web.json_response({"courts": petitions(request).courts()}, dumps=dumps,
-                             headers={"Cache-Control": "public, max-age=300"})
+    return reply({"courts": petitions(request).courts()},
+                 headers={"Cache-Control": "public, max-age=300"})
 
 
 @routes.post("/api/petitions")
@@ -62,9 +55,9 @@ async def sign_up(request: web.Request) -> web.Response:
     desk = petitions(request)
     address = client_address(request)
     desk.check_address(address)
-    form = _sign_up_form(await read_json(request))
+    form = _sign_up_form(await read_fields(request, _FORM))
     ticket, body = await desk.sign_up(form, address)
-    response = _json({**body, "ticket": ticket}, 201)
+    response = no_store_reply({**body, "ticket": ticket}, 201)
     response.set_cookie(TICKET_COOKIE, ticket, httponly=True, samesite="Strict", path="/",
                         max_age=int(desk.ttl.total_seconds()) + 24 * 3600,
                         secure=request.secure)
@@ -75,14 +68,14 @@ async def sign_up(request: web.Request) -> web.Response:
 @as_api_errors
 async def ticket_status(request: web.Request) -> web.Response:
     """The holder's place in the queue (poll it), or their stream paths once accepted."""
-    return _json(await petitions(request).status(presented_ticket(request)))
+    return no_store_reply(await petitions(request).status(presented_ticket(request)))
 
 
 @routes.delete("/api/petitions/ticket")
 @as_api_errors
 async def leave(request: web.Request) -> web.Response:
     await petitions(request).leave(presented_ticket(request), client_address(request))
-    response = web.Response(status=204, headers=_NO_STORE)
+    response = web.Response(status=204, headers=NO_STORE)
     response.del_cookie(TICKET_COOKIE, path="/")
     return response
 
@@ -95,27 +88,26 @@ async def queue(request: web.Request) -> web.Response:
     court = request.query.get("court", "") or (who.court or "")
     if not court:
         raise HearingError(400, "query parameter 'court' is required")
-    return _json(await petitions(request).queue(who, court))
+    return no_store_reply(await petitions(request).queue(who, court))
 
 
 @routes.post("/api/petitions/next")
 @as_api_errors
 async def accept_next(request: web.Request) -> web.Response:
     who = await require_user(request)
-    body = await read_json(request)
-    only_fields(body, {"court"})
+    body = await read_fields(request, {"court"})
     court = field(body, "court", str, required=False, max_len=16) or who.court or ""
     if not court:
         raise HearingError(400, "missing field 'court'")
     accepted = await petitions(request).accept_next(who, court, client_address(request))
-    return _json(accepted, 201)
+    return no_store_reply(accepted, 201)
 
 
 @routes.get("/api/petitions/{id}")
 @as_api_errors
 async def detail(request: web.Request) -> web.Response:
     who = await require_user(request)
-    return _json(await petitions(request).detail(who, path_id(request)))
+    return no_store_reply(await petitions(request).detail(who, path_id(request)))
 
 
 @routes.post("/api/petitions/{id}/end")
@@ -124,8 +116,7 @@ async def end(request: web.Request) -> web.Response:
     """End the session with its outcome (required); the petitioner's ticket expires."""
     who = await require_user(request)
     petition_id = path_id(request)
-    body = await read_json(request)
-    only_fields(body, {"outcome"})
+    body = await read_fields(request, {"outcome"})
     outcome = clean_text(_str(body, "outcome", 4000), "outcome", 4000, multiline=True)
     ended = await petitions(request).end(who, petition_id, outcome, client_address(request))
-    return _json(ended)
+    return no_store_reply(ended)

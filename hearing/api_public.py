@@ -7,7 +7,7 @@ the hearing's running recording; published recordings play by HLS.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from control.province import COURT_CODE
 from hearing.api_schedule import utc_offset, window
 from hearing.disclosure import BROADCASTS
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import desk, path_id
+from hearing.http import desk, path_id, reply
 from hearing.public_views import (
     list_publications,
     on_air_json,
@@ -28,7 +28,7 @@ from hearing.public_views import (
     published_recording,
 )
 from hearing.recording import hearing_ref
-from hearing.wire import dumps, iso
+from hearing.wire import iso
 from recorder.index import Recording, Segment
 from recorder.playback import build_playlist
 from recorder.service import RECORDER
@@ -40,10 +40,6 @@ HLS_TYPE: Final = "application/vnd.apple.mpegurl"
 MAX_PAGE: Final = 100
 # Anything public is the same for everyone: shared caches may keep it briefly.
 _SHORT: Final = {"Cache-Control": "public, max-age=5"}
-
-
-def _json(body: Any) -> web.Response:
-    return web.json_response(body, dumps=dumps, headers=_SHORT)
 
 
 def _courts(request: web.Request) -> frozenset[str] | None:
@@ -66,8 +62,8 @@ async def schedule(request: web.Request) -> web.Response:
     on_air = dict(request.config_dict[BROADCASTS].on_air)
     items = await svc.db.run(lambda s: public_schedule(s, svc.policy, svc.registry, rules,
                                                        courts, start, end, on_air))
-    return _json({"from": iso(start), "to": iso(end), "court": request.query.get("court") or None,
-                  "total": len(items), "hearings": items})
+    return reply({"from": iso(start), "to": iso(end), "court": request.query.get("court") or None,
+                  "total": len(items), "hearings": items}, headers=_SHORT)
 
 
 @routes.get("/api/public/live")
@@ -81,7 +77,7 @@ async def on_air(request: web.Request) -> web.Response:
     for item in items:
         path = item["whep"].removeprefix("/whep/")
         item.update(viewers=live.public_viewers(path), viewer_cap=cap)
-    return _json({"hearings": items})
+    return reply({"hearings": items}, headers=_SHORT)
 
 
 async def _live_recording(request: web.Request) -> Recording:
@@ -158,7 +154,7 @@ async def publications(request: web.Request) -> web.Response:
     offset = query_int(request, "offset", 0, 0, 1_000_000)
     page = await svc.db.run(lambda s: list_publications(s, svc.registry, rules, kind, courts,
                                                         limit, offset))
-    return _json(page)
+    return reply(page, headers=_SHORT)
 
 
 @routes.get("/api/public/documents/{id}")
@@ -166,7 +162,8 @@ async def publications(request: web.Request) -> web.Response:
 async def document(request: web.Request) -> web.Response:
     svc = services(request)
     pub_id, rules = path_id(request), desk(request).rules
-    return _json(await svc.db.run(lambda s: public_document(s, svc.registry, rules, pub_id)))
+    doc = await svc.db.run(lambda s: public_document(s, svc.registry, rules, pub_id))
+    return reply(doc, headers=_SHORT)
 
 
 @routes.get("/api/public/recordings/{id}/playlist.m3u8")

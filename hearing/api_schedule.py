@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from control.http import require_user, services
 from hearing.access import reach
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import court_scope, desk, room_scope
+from hearing.http import court_scope, desk, reply, room_scope
 from hearing.schedule import HearingQuery, schedule_view
-from hearing.wire import dumps, iso
+from hearing.wire import iso
 
 routes = web.RouteTableDef()
 
@@ -81,4 +81,4 @@ async def schedule(request: web.Request) -> web.Response:
     body = {"court": request.query.get("court") or None, "room": q.room, "from": iso(start),
             "to": iso(end), "tz": _tz_text(offset), "rooms": rooms,
             "total": sum(len(r["hearings"]) for r in rooms)}
-    return web.json_response(body, dumps=dumps)
+    return reply(body)

@@ -3,28 +3,19 @@ those who schedule hearings list the sites their courts may link."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from control.db import utcnow
-from control.http import client_address, field, read_json, require, require_user, services
+from control.http import client_address, field, read_fields, require, require_user, services
 from control.policy import Target
 from hearing.arraignment import ARRAIGNMENT
 from hearing.errors import HearingError, as_api_errors
-from hearing.http import only_fields, text
+from hearing.http import no_store_reply, text
 from hearing.sites import change_site, create_site, list_sites, rotate_credential
-from hearing.wire import dumps
 
 routes = web.RouteTableDef()
 
 _MANAGE = Target(kind="system")
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    # Responses that carry a credential must not be kept by any cache on the way.
-    return web.json_response(body, status=status, dumps=dumps,
-                             headers={"Cache-Control": "no-store"})
 
 
 async def _cut(request: web.Request, code: str) -> None:
@@ -38,8 +29,7 @@ async def _cut(request: web.Request, code: str) -> None:
 @as_api_errors
 async def create(request: web.Request) -> web.Response:
     who = await require(request, "site.manage", _MANAGE)
-    body = await read_json(request)
-    only_fields(body, {"code", "name", "kind", "court"})
+    body = await read_fields(request, {"code", "name", "kind", "court"})
     svc = services(request)
     code, court = text(body, "code", 24, required=True), text(body, "court", 16, required=True)
     name, kind = text(body, "name", 128, required=True), text(body, "kind", 24, required=True)
@@ -49,7 +39,7 @@ async def create(request: web.Request) -> web.Response:
     await svc.audit.record(who, "site.created", f"site:{code}", court=court,
                            address=client_address(request),
                            detail={"name": site["name"], "kind": kind})
-    return _json({**site, "credential": credential}, 201)
+    return no_store_reply({**site, "credential": credential}, 201)
 
 
 @routes.get("/api/sites")
@@ -63,7 +53,7 @@ async def listing(request: web.Request) -> web.Response:
         if not courts:
             raise HearingError(403, "forbidden", {"action": "site.manage"})
     items = await svc.db.run(lambda s: list_sites(s, courts, svc.registry))
-    return _json({"items": items})
+    return no_store_reply({"items": items})
 
 
 @routes.post("/api/sites/{code}/credential")
@@ -76,7 +66,7 @@ async def rotate(request: web.Request) -> web.Response:
     await _cut(request, site["code"])
     await svc.audit.record(who, "site.credential_rotated", f"site:{site['code']}",
                            court=site["court"], address=client_address(request))
-    return _json({**site, "credential": credential})
+    return no_store_reply({**site, "credential": credential})
 
 
 @routes.patch("/api/sites/{code}")
@@ -84,8 +74,7 @@ async def rotate(request: web.Request) -> web.Response:
 async def change(request: web.Request) -> web.Response:
     """Disable (or enable again) a site, or rename it."""
     who = await require(request, "site.manage", _MANAGE)
-    body = await read_json(request)
-    only_fields(body, {"enabled", "name"})
+    body = await read_fields(request, {"enabled", "name"})
     enabled = field(body, "enabled", bool, required=False)
     name = field(body, "name", str, required=False, max_len=128)
     if enabled is None and name is None:
@@ -97,4 +86,4 @@ async def change(request: web.Request) -> web.Response:
         await _cut(request, site["code"])
     await svc.audit.record(who, "site.changed", f"site:{site['code']}", court=site["court"],
                            address=client_address(request), detail={"fields": sorted(body)})
-    return _json(site)
+    return no_store_reply(site)

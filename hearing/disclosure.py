@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from control.http import Services
 from control.policy import Policy, Principal
-from hearing.access import case_staff, case_target, ensure, hearing_target
+from hearing.access import case_staff, case_target, ensure
 from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
 from hearing.lifecycle import ENDING, LIVE, HearingInfo, load_hearing
@@ -101,8 +101,7 @@ class Broadcasts:
 def set_broadcast(session: Session, policy: Policy, who: Principal, hearing_id: int,
                   approved: bool, now: datetime) -> dict[str, Any]:
     """A court leader approves (or withdraws) the broadcast of a public hearing."""
-    h = load_hearing(session, policy, who, hearing_id, lock=True)
-    ensure(policy, who, "hearing.approve", hearing_target(h))
+    h = load_hearing(session, policy, who, hearing_id, lock=True, action="hearing.approve")
     if approved:
         blockers = broadcast_blockers(h.case)
         if blockers:

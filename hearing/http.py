@@ -1,18 +1,22 @@
-"""Request plumbing of the hearing routes: ids in paths, court and room scopes, text fields."""
+"""Request plumbing of the hearing routes: ids in paths, court and room scopes, text fields,
+JSON replies in the wire format."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from aiohttp import web
 
-from control.http import field, services
+from control.http import field, path_number, services
 from control.province import COURT_CODE, ROOM_CODE
 from hearing.access import Reach
 from hearing.errors import HearingError
 from hearing.service import HEARINGS, HearingService
+from hearing.wire import dumps
 
 MAX_ID = 2**62
+NO_STORE: Final = {"Cache-Control": "no-store"}
 
 
 def desk(request: web.Request) -> HearingService:
@@ -21,10 +25,10 @@ def desk(request: web.Request) -> HearingService:
 
 def path_id(request: web.Request, name: str = "id") -> int:
     """An integer id from the path; anything else names nothing (404)."""
-    raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) > MAX_ID:
+    value = path_number(request, name, 18)
+    if value is None or value > MAX_ID:
         raise HearingError(404, "not found")
-    return int(raw)
+    return value
 
 
 def court_scope(request: web.Request, reach: Reach) -> frozenset[str] | None:
@@ -61,7 +65,12 @@ def optional_name(body: dict[str, Any], name: str) -> str | None:
     return value or None
 
 
-def only_fields(body: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise HearingError(400, f"unknown field {unknown[0]!r}", {"allowed": sorted(allowed)})
+def reply(body: Any, status: int = 200,
+          headers: Mapping[str, str] | None = None) -> web.Response:
+    """A JSON response in the wire format (Chinese stays readable)."""
+    return web.json_response(body, status=status, dumps=dumps, headers=headers)
+
+
+def no_store_reply(body: Any, status: int = 200) -> web.Response:
+    """A JSON response no cache on the way may keep: it may carry a credential or a ticket."""
+    return reply(body, status, NO_STORE)

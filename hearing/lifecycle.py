@@ -113,13 +113,17 @@ class NoHooks:
 
 
 def load_hearing(session: Session, policy: Policy, who: Principal, hearing_id: int,
-                 lock: bool = False) -> Hearing:
-    """The hearing if `who` may see it, else 404; `lock` holds its row (PostgreSQL)."""
+                 lock: bool = False, action: str = "hearing.view") -> Hearing:
+    """The hearing if `who` may see it (404 otherwise) and do `action` (403); `lock` holds its
+    row (PostgreSQL)."""
     h = session.get(Hearing, hearing_id, with_for_update=lock or None,
                     options=[selectinload(Hearing.seats), selectinload(Hearing.case)])
     if h is None:
         raise HearingError(404, "not found")
-    ensure(policy, who, "hearing.view", hearing_target(h), hide=True)
+    target = hearing_target(h)
+    ensure(policy, who, "hearing.view", target, hide=True)
+    if action != "hearing.view":
+        ensure(policy, who, action, target)
     return h
 
 

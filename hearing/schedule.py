@@ -203,8 +203,7 @@ def reschedule_hearing(session: Session, policy: Policy, registry: CourtRegistry
                        who: Principal, hearing_id: int, changes: dict[str, Any],
                        now: datetime) -> tuple[dict[str, Any], Target]:
     """Move, re-staff or retitle a hearing; a live one may only have its end moved."""
-    h = load_hearing(session, policy, who, hearing_id, lock=True)
-    ensure(policy, who, "hearing.schedule", hearing_target(h))
+    h = load_hearing(session, policy, who, hearing_id, lock=True, action="hearing.schedule")
     if h.state not in ACTIVE:
         raise HearingError(409, f"a {h.state} hearing cannot be changed", {"state": h.state})
     if h.state in LIVE and set(changes) - {"ends_at", "title"}:

@@ -1,5 +1,6 @@
 """Request helpers the recorder's route modules share: the recording in the path (policy
-checked, 404 when not visible), what of it is withheld from the caller, reasons and audit."""
+checked, 404 when not visible), what of it is withheld from the caller, byte ranges of files,
+reasons and audit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from control.errors import ApiError
-from control.http import client_address, field, require, require_user, services
+from control.http import client_address, field, path_number, require, require_user, services
 from control.policy import Principal
 from recorder.index import Recording
 from recorder.portions import Withheld, load_portions, withheld_for
@@ -25,10 +26,7 @@ def recorder(request: web.Request) -> RecorderService:
 
 def path_id(request: web.Request, name: str) -> int | None:
     """A numeric id from the path, or None when it is not one (the caller answers 404)."""
-    raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
-        return None
-    return int(raw)
+    return path_number(request, name, MAX_ID_DIGITS)
 
 
 def query_text(request: web.Request, name: str, max_len: int = 64) -> str | None:
@@ -49,6 +47,26 @@ async def visible_recording(request: web.Request) -> tuple[Principal, Recording]
         raise ApiError(404, "not found")
     who = await require(request, "recording.view", recorder(request).target(rec), hide=True)
     return who, rec
+
+
+async def recording_for(request: web.Request, action: str) -> tuple[Principal, Recording]:
+    """The recording named in the path if the caller may view it (404) and `action` it (403)."""
+    who, rec = await visible_recording(request)
+    await require(request, action, recorder(request).target(rec))
+    return who, rec
+
+
+def byte_range(request: web.Request, size: int) -> slice:
+    """The request's Range over a file of `size` bytes; 416 when it is malformed or past the
+    end (FileResponse then serves it)."""
+    try:
+        wanted = request.http_range
+    except ValueError:
+        raise ApiError(416, "malformed Range header",
+                       headers={"Content-Range": f"bytes */{size}"}) from None
+    if wanted.start is not None and (wanted.start >= size or wanted.start < -size):
+        raise ApiError(416, "range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+    return wanted
 
 
 async def withheld(request: web.Request, who: Principal, rec: Recording) -> Withheld:

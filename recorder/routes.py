@@ -32,8 +32,8 @@ from control.province import COURT_CODE, ROOM_CODE
 from control.registry import RoomInfo
 from recorder import routes_custody, routes_exports, routes_portions
 from recorder.access import audit as _audit
+from recorder.access import byte_range, recorder, visible_recording, withheld
 from recorder.access import query_text as _query
-from recorder.access import recorder, visible_recording, withheld
 from recorder.index import MARKER_KINDS, Marker, Segment
 from recorder.integrity import load_chain, verify_chain
 from recorder.playback import (
@@ -187,14 +187,7 @@ async def segment(request: web.Request) -> web.StreamResponse:
             raise ApiError(404, "not found")
         if (await withheld(request, who, rec)).covers(indexed[0], indexed[1]):
             raise ApiError(404, "not found")  # withheld from this caller: as if absent
-    size = path.stat().st_size
-    try:
-        wanted = request.http_range
-    except ValueError:
-        raise ApiError(416, "malformed Range header",
-                       headers={"Content-Range": f"bytes */{size}"}) from None
-    if wanted.start is not None and (wanted.start >= size or wanted.start < -size):
-        raise ApiError(416, "range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+    byte_range(request, path.stat().st_size)
     return web.FileResponse(path, headers={
         "Content-Type": "video/iso.segment" if seg is not None else "video/mp4",
         "Cache-Control": "private, max-age=86400"})

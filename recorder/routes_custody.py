@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import field, read_json, require, services
-from recorder.access import audit, reason_field, recorder, visible_recording
+from control.http import field, read_json, services
+from recorder.access import audit, reason_field, recorder, recording_for, visible_recording
 from recorder.index import Recording
 from recorder.manifest import build_manifest, same_content, signature_matches, signed_document
 from recorder.playback import recording_json
@@ -26,9 +26,8 @@ routes = web.RouteTableDef()
 
 @routes.post("/api/recordings/{id}/hold")
 async def hold(request: web.Request) -> web.Response:
-    who, rec = await visible_recording(request)
+    who, rec = await recording_for(request, "recording.hold")
     target = recorder(request).target(rec)
-    await require(request, "recording.hold", target)
     body = await read_json(request)
     held = field(body, "hold", bool)
     reason = reason_field(body)

@@ -14,14 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control.errors import ApiError
-from control.http import read_json, require, services
+from control.http import read_json, services
 from control.policy import Principal
 from recorder.access import (
     audit,
+    byte_range,
     path_id,
     reason_field,
     recorder,
-    visible_recording,
+    recording_for,
     withheld,
 )
 from recorder.exports import ExportRefused, export_json
@@ -45,14 +46,8 @@ def _time(body: dict[str, object], name: str) -> datetime:
         raise ApiError(400, str(exc)) from None
 
 
-async def _exporter(request: web.Request) -> tuple[Principal, Recording]:
-    who, rec = await visible_recording(request)
-    await require(request, "recording.export", recorder(request).target(rec))
-    return who, rec
-
-
 async def _job(request: web.Request) -> tuple[Principal, Recording, ExportJob]:
-    who, rec = await _exporter(request)
+    who, rec = await recording_for(request, "recording.export")
     job_id = path_id(request, "export_id")
     job = None
     if job_id is not None:
@@ -64,7 +59,7 @@ async def _job(request: web.Request) -> tuple[Principal, Recording, ExportJob]:
 
 @routes.post("/api/recordings/{id}/exports")
 async def create_export(request: web.Request) -> web.Response:
-    who, rec = await _exporter(request)
+    who, rec = await recording_for(request, "recording.export")
     body = await read_json(request)
     reason = reason_field(body)
     start, end = _time(body, "from"), _time(body, "to")
@@ -94,7 +89,7 @@ async def create_export(request: web.Request) -> web.Response:
 
 @routes.get("/api/recordings/{id}/exports")
 async def list_exports(request: web.Request) -> web.Response:
-    _who, rec = await _exporter(request)
+    _who, rec = await recording_for(request, "recording.export")
     rows = await services(request).db.run(lambda s: list(s.scalars(
         select(ExportJob).where(ExportJob.recording_id == rec.id)
         .order_by(ExportJob.id.desc()).limit(MAX_LISTED))))
@@ -122,14 +117,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
         covered = await services(request).db.run(lambda s: _sequences_in(s, rec, job, hidden))
         if not covered <= plan_omits:
             raise ApiError(404, "no such export")
-    size = path.stat().st_size
-    try:
-        wanted = request.http_range
-    except ValueError:
-        raise ApiError(416, "malformed Range header",
-                       headers={"Content-Range": f"bytes */{size}"}) from None
-    if wanted.start is not None and (wanted.start >= size or wanted.start < -size):
-        raise ApiError(416, "range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+    wanted = byte_range(request, path.stat().st_size)
     if wanted.start in (None, 0):  # one audit row per download, not per resumed piece
         await audit(request, who, "recording.export.download", rec.id, rec.court, {
             "export": job.id, "bytes": job.bytes, "sha256": job.sha256})

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import field, read_json, require, services
-from control.policy import Principal
+from control.http import field, read_json, services
 from recorder.access import (
     audit,
     path_id,
     reason_field,
     recorder,
+    recording_for,
     visible_recording,
     withheld,
 )
@@ -39,12 +39,6 @@ MAX_MARKERS: Final = 2000
 SLACK: Final = timedelta(seconds=1)
 
 
-async def _sealer(request: web.Request) -> tuple[Principal, Recording]:
-    who, rec = await visible_recording(request)
-    await require(request, "recording.seal", recorder(request).target(rec))
-    return who, rec
-
-
 def _publish(request: web.Request, rec: Recording, kind: str, data: dict[str, object]) -> None:
     # Only those who may seal learn the details; viewers learn it from the timeline.
     services(request).bus.publish(Event(kind, recorder(request).target(rec),
@@ -54,7 +48,7 @@ def _publish(request: web.Request, rec: Recording, kind: str, data: dict[str, ob
 
 @routes.post("/api/recordings/{id}/portions")
 async def add_portion(request: web.Request) -> web.Response:
-    who, rec = await _sealer(request)
+    who, rec = await recording_for(request, "recording.seal")
     body = await read_json(request)
     level = field(body, "level", str, max_len=16)
     if level not in PORTION_LEVELS:
@@ -98,14 +92,14 @@ async def add_portion(request: web.Request) -> web.Response:
 
 @routes.get("/api/recordings/{id}/portions")
 async def list_portions(request: web.Request) -> web.Response:
-    _who, rec = await _sealer(request)
+    _who, rec = await recording_for(request, "recording.seal")
     rows = await services(request).db.run(lambda s: load_portions(s, rec.id))
     return web.json_response({"items": [portion_json(p) for p in rows]})
 
 
 @routes.delete("/api/recordings/{id}/portions/{pid}")
 async def lift_portion(request: web.Request) -> web.Response:
-    who, rec = await _sealer(request)
+    who, rec = await recording_for(request, "recording.seal")
     pid = path_id(request, "pid")
     body = await read_json(request) if request.can_read_body else {}
     reason = reason_field(body) if "reason" in body else ""
