@@ -32,6 +32,7 @@ PAGES = {
     "/": "index.html",  # login, then each role's home
     "/dashboard": "dashboard.html",  # presidents, judges, clerks, admins
     "/clerk": "clerk.html",  # the clerk console of a hearing
+    "/cases": "cases.html",  # cases and the week schedule: clerks file and book, others read
     "/wall": "wall.html",  # the security monitoring wall (personal or shared, kiosk)
     "/playback": "playback.html",  # recordings: search, play, markers, export
     "/admin": "admin.html",  # users, remote sites, courts, settings

@@ -16,11 +16,16 @@ pytestmark = pytest.mark.browser
 
 # username -> (where they land, nav links shown, nav links not shown)
 ROLES = {
-    "admin": ("/dashboard", {"dashboard", "wall", "playback", "clerk", "admin", "public"}, set()),
-    "pres.hl": ("/dashboard", {"dashboard", "wall", "playback", "public"}, {"clerk", "admin"}),
-    "judge.daoli": ("/dashboard", {"dashboard", "playback", "clerk", "public"}, {"wall", "admin"}),
-    "clerk.daoli": ("/clerk", {"dashboard", "playback", "clerk", "public"}, {"wall", "admin"}),
-    "sec.harbin": ("/wall", {"wall", "public"}, {"dashboard", "playback", "clerk", "admin"}),
+    "admin": ("/dashboard", {"dashboard", "wall", "playback", "clerk", "cases", "admin", "public"},
+              set()),
+    "pres.hl": ("/dashboard", {"dashboard", "wall", "playback", "cases", "public"},
+                {"clerk", "admin"}),
+    "judge.daoli": ("/dashboard", {"dashboard", "playback", "clerk", "cases", "public"},
+                    {"wall", "admin"}),
+    "clerk.daoli": ("/clerk", {"dashboard", "playback", "clerk", "cases", "public"},
+                    {"wall", "admin"}),
+    "sec.harbin": ("/wall", {"wall", "public"},
+                   {"dashboard", "playback", "clerk", "cases", "admin"}),
 }
 
 

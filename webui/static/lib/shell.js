@@ -21,6 +21,7 @@ addStrings({
   "nav.wall": ["监控墙", "Monitoring wall"],
   "nav.playback": ["录像回放", "Playback"],
   "nav.clerk": ["庭审控制台", "Clerk console"],
+  "nav.cases": ["案件与排期", "Cases and schedule"],
   "nav.admin": ["系统管理", "Administration"],
   "nav.public": ["公开庭审", "Public portal"],
   "role.admin": ["管理员", "Administrator"],
@@ -37,6 +38,7 @@ export const NAV = [
   { key: "wall", href: "/wall", roles: ["admin", "president", "security"] },
   { key: "playback", href: "/playback", roles: ["admin", "president", "judge", "clerk"] },
   { key: "clerk", href: "/clerk", roles: ["admin", "judge", "clerk"] },
+  { key: "cases", href: "/cases", roles: ["admin", "president", "judge", "clerk"] },
   { key: "admin", href: "/admin", roles: ["admin"] },
   { key: "public", href: "/public", roles: null },
 ];
