@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 MOTION_SIZE = (64, 36)  # keyframes are compared as tiny grey thumbnails
 SILENCE_DBFS = -120.0
+# 8-bit planar formats whose first plane is luma.
+LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
+                        "nv12", "nv21"})
 
 
 class SegmentAnalyzer:
@@ -47,10 +50,10 @@ class SegmentAnalyzer:
             except av.FFmpegError:
                 continue
             for frame in frames:
-                pcm = frame.to_ndarray().astype(np.float64, copy=False)
-                if frame.format.name.startswith("s16"):
-                    pcm = pcm / 32768.0
-                total += float(np.square(pcm).sum())
+                pcm = frame.to_ndarray().ravel()
+                if pcm.dtype == np.int16:
+                    pcm = pcm.astype(np.float32) * (1 / 32768)
+                total += float(np.dot(pcm, pcm))  # the sum of squares, no temporaries
                 count += pcm.size
         if count == 0:
             return None
@@ -67,6 +70,8 @@ class SegmentAnalyzer:
             cc.thread_count = 1
             # One keyframe in, its picture out: no waiting for reordering that never comes.
             cc.flags |= av.codec.context.Flags.low_delay
+            # A 64x36 thumbnail does not need the deblocking filter: ~30% of the decode.
+            cc.options = {"skip_loop_filter": "all"}
             self._video = cc
         try:
             frames = self._video.decode(av.Packet(keyframe))
@@ -75,7 +80,15 @@ class SegmentAnalyzer:
             return None
         if not frames:
             return None
-        grey = frames[-1].to_ndarray(format="gray")
+        frame = frames[-1]
+        grey: np.ndarray
+        if frame.format.name in LUMA_FIRST:
+            # The luma plane is the grey picture: read it in place, no colour conversion.
+            plane = frame.planes[0]
+            grey = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+            grey = grey[:, :plane.width]
+        else:
+            grey = frame.to_ndarray(format="gray")
         thumb = cv2.resize(grey, MOTION_SIZE, interpolation=cv2.INTER_AREA)
         previous, self._last_thumb = self._last_thumb, thumb
         if previous is None:
