@@ -1,10 +1,12 @@
 """The defence lawyer's consultation page in Chromium, against the remote site's page in a second
 context: the camera is asked for before the one-time code is spent, each side sees and hears
-the other under its own watermark, the lawyer ends it, a spent code is refused on the page, and
-nothing of the consultation is recorded while the courtroom of the same hearing is."""
+the other under its own watermark, the lawyer ends it (and the site's page says so rather than
+reconnecting), a spent code is refused on the page, and nothing of the consultation is recorded
+while the courtroom of the same hearing is."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -106,6 +108,9 @@ async def test_lawyer_and_site_see_each_other_privately_and_the_code_works_once(
 
     # The site's page enters the consultation listed for its hearing.
     site_page = await (await browser.new_context()).new_page()
+    offers: list[str] = []  # the site's WHIP and WHEP offers, to see that it stops retrying
+    site_page.on("request", lambda req: offers.append(req.url) if req.method == "POST"
+                 and ("/whip/" in req.url or "/whep/" in req.url) else None)
     await site_page.goto(str(client.make_url("/site")))
     await site_page.fill("#credential", credential)
     await site_page.click("#login button[type=submit]")
@@ -144,6 +149,19 @@ async def test_lawyer_and_site_see_each_other_privately_and_the_code_works_once(
                                             for s in sessions.values()), 10)
     [ended] = consultations(client, hid)
     assert ended.ended_by == f"lawyer:{lawyer}"
+    # The site's page learns it from its own streams' 404 and stops, instead of reconnecting
+    # (about 3 s here: DTLS closes at once, then one retry; ICE alone took 13 s).
+    await site_page.wait_for_function(
+        "() => document.getElementById('consult-state').textContent === '会见已结束'",
+        timeout=10_000)
+    loop = asyncio.get_running_loop()
+    ended_seen, offers_then = loop.time(), len(offers)
+    assert await site_page.is_hidden("#end-consult")
+    await site_page.locator(f"li[data-hearing='{hid}'] button.consult").wait_for(
+        state="detached", timeout=5_000)  # the list is asked again: nothing left to join
+    await site_page.screenshot(path=screenshot_path("consult-site-ended"))
+    await site_page.click("#lang-en")
+    assert await site_page.text_content("#consult-state") == "The consultation has ended"
 
     # The spent code is refused, visibly, and opens nothing.
     await lawyer_page.click("#consult-back")
@@ -167,6 +185,9 @@ async def test_lawyer_and_site_see_each_other_privately_and_the_code_works_once(
     assert not [p for p in paths if p.startswith("consult/") or opened.id in p], paths
     files = [str(p) for p in settings.recordings_dir.rglob("*") if p.is_file()]
     assert files and not [f for f in files if "consult" in f or opened.id in f], files
+    # No offer was sent since (the page retried every 3 s before it knew).
+    await asyncio.sleep(max(0.0, 3.5 - (loop.time() - ended_seen)))
+    assert len(offers) == offers_then, offers[offers_then:]
     for page in (lawyer_page, site_page):
         await page.context.close()
     courtroom.close()

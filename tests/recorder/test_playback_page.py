@@ -108,3 +108,107 @@ async def test_playback_page(rclient: TestClient, tokens: dict[str, str], clip: 
     await page.screenshot(path=screenshot_path("recorder-playback-page"), full_page=True)
     assert not problems, problems
     await context.close()
+
+
+async def playback_as(browser: Any, base: str, username: str, rec_id: int) -> tuple[Any, Any]:
+    """A fresh context logged in as `username` on /playback with the recording open."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = await context.new_page()
+    await page.goto(f"{base}/playback")
+    await page.wait_for_selector("input[name=username]", timeout=10_000)
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login button[type=submit]")
+    await page.wait_for_url("**/playback*", timeout=10_000)
+    await page.goto(f"{base}/playback?recording={rec_id}")
+    await page.wait_for_function(  # open() has drawn the timeline
+        "() => !document.getElementById('player-panel').hidden "
+        "&& document.getElementById('marker-list').children.length > 0", timeout=10_000)
+    return context, page
+
+
+async def test_president_withholds_a_range_and_holds_the_recording(
+        rclient: TestClient, tokens: dict[str, str], clip: Clip, browser: Any) -> None:
+    rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=6)
+    started = datetime.fromisoformat(rec["started_at"])
+    base = str(rclient.make_url("/")).rstrip("/")
+    portions_url = f"/api/recordings/{rec['id']}/portions"
+
+    context, page = await playback_as(browser, base, "pres.harbin", rec["id"])
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    await page.wait_for_selector("#seal-panel:not([hidden])", timeout=10_000)
+    assert await page.is_visible("#hold-panel")
+    assert await page.text_content("#portion-list") == "本录像没有不公开片段。"
+    assert await page.text_content("#h-state") == "本录像未保全：保存期满后按规定删除。"
+
+    # A reason is required before anything is sent.
+    await page.fill("#s-from", (started + timedelta(seconds=2)).isoformat())
+    await page.fill("#s-to", (started + timedelta(seconds=4)).isoformat())
+    await page.check("#s-sealed")
+    await page.fill("#s-reason", "短")
+    await page.click("#s-submit")
+    assert await page.text_content("#s-state") == "请填写理由（至少 4 个字）。"
+    r = await rclient.get(portions_url, headers=auth(tokens["admin"]))
+    assert (await r.json())["items"] == []
+
+    await page.fill("#s-reason", "涉及未成年人隐私 minor's privacy")
+    await page.click("#s-submit")
+    row = page.locator("#portion-list li[data-portion]")
+    await row.wait_for(timeout=10_000)
+    r = await rclient.get(portions_url, headers=auth(tokens["admin"]))
+    [portion] = (await r.json())["items"]
+    assert portion["level"] == "sealed" and portion["created_by"] == "pres.harbin"
+    assert portion["reason"] == "涉及未成年人隐私 minor's privacy"
+    assert datetime.fromisoformat(portion["from"]) == started + timedelta(seconds=2)
+    assert datetime.fromisoformat(portion["to"]) == started + timedelta(seconds=4)
+    assert await row.get_attribute("data-level") == "sealed"
+    assert "封存" in await row.inner_text() and "pres.harbin" in await row.inner_text()
+    # The timeline shows the sealed band about a third of the way along.
+    band = page.locator("#timeline-spans .pb-span[data-level=sealed]")
+    assert await band.count() == 1
+    left = float((await band.evaluate("b => b.style.left")).rstrip("%"))
+    assert 20 <= left <= 45, left
+    assert await page.get_attribute("#timeline-bar", "aria-label") == "录像时间轴，1 段不公开"
+
+    # Legal hold, with its reason.
+    await page.fill("#h-reason", "上诉期间保全 appeal pending")
+    await page.click("#h-submit")
+    await page.wait_for_selector("#hold-panel[data-held=true]", timeout=10_000)
+    assert await page.text_content("#h-submit") == "解除保全"
+    assert await page.text_content("#h-result") == "已设为保全。"
+    assert await page.input_value("#h-reason") == ""
+    r = await rclient.get(f"/api/recordings/{rec['id']}", headers=auth(tokens["admin"]))
+    assert (await r.json())["legal_hold"] is True
+    await page.screenshot(path=screenshot_path("recorder-playback-sealed"), full_page=True)
+
+    # The clerk of the court gets no controls (and is not even asked to be refused), and sees
+    # the sealed range only as withheld.
+    clerk_context, clerk = await playback_as(browser, base, "clerk.daoli", rec["id"])
+    asked: list[str] = []
+    clerk.on("request", lambda req: asked.append(req.url))
+    await clerk.reload()
+    withheld = clerk.locator("#timeline-spans .pb-span[data-level=withheld]")
+    await withheld.wait_for(state="attached", timeout=10_000)
+    assert await clerk.locator("#timeline-spans .pb-span[data-level=sealed]").count() == 0
+    for panel in ("#seal-panel", "#hold-panel", "#export-panel"):
+        assert await clerk.is_hidden(panel), panel
+    assert await clerk.is_hidden("#pb-key-portions")
+    recording_calls = [url for url in asked if "/api/recordings/" in url]
+    assert recording_calls and not [url for url in recording_calls
+                                    if url.endswith(("/portions", "/hold"))], recording_calls
+    await clerk.screenshot(path=screenshot_path("recorder-playback-clerk-withheld"),
+                           full_page=True)
+    await clerk_context.close()
+
+    # The president lifts the portion again (the inline confirmation, with a reason).
+    await page.click(f"#portion-list [data-lift='{portion['id']}']")
+    await page.fill(f"#lift-reason-{portion['id']}", "不再需要封存")
+    await page.click(f"#portion-list [data-confirm-lift='{portion['id']}']")
+    await page.wait_for_function(
+        "() => !document.querySelector('#portion-list li[data-portion]')", timeout=10_000)
+    r = await rclient.get(portions_url, headers=auth(tokens["admin"]))
+    assert (await r.json())["items"] == []
+    assert await page.locator("#timeline-spans .pb-span").count() == 0
+    assert not problems, problems
+    await context.close()

@@ -227,6 +227,76 @@ async def test_clerk_reschedules_and_cancels(client: TestClient, browser: Any) -
     assert errors == []
 
 
+async def test_clerk_edits_a_case_after_filing(client: TestClient, browser: Any) -> None:
+    token = await login(client, "clerk.daoli")
+    r = await client.post("/api/cases", headers=auth(token), json={
+        "number": FIRST, "cause": "民间借贷纠纷", "presiding_judge": "judge.daoli",
+        "clerk": "clerk.daoli"})
+    assert r.status == 201, await r.text()
+    case = await r.json()
+    client.session.cookie_jar.clear()
+
+    page, errors = await cases_page(browser, client, "clerk.daoli", "/clerk")
+    await page.goto(str(client.make_url(f"/cases?case={case['id']}")))
+    await page.wait_for_selector("#case-detail:not([hidden])", timeout=10_000)
+    assert await page.is_hidden("#case-edit")
+    await page.click("#case-edit-open")
+    assert await page.get_attribute("#case-edit-open", "aria-expanded") == "true"
+    # The form starts from the case as it is.
+    assert await page.input_value("#edit-cause") == "民间借贷纠纷"
+    assert await page.input_value("#edit-judge") == "judge.daoli"
+    assert await page.input_value("#edit-clerk") == "clerk.daoli"
+    assert await page.input_value("#edit-status") == "filed"
+    assert await page.is_checked("#edit-restriction-none")
+
+    # A clerk who is not one of the court's is refused, named, marked and focused.
+    await page.fill("#edit-cause", "民间借贷纠纷（追加）")
+    await page.fill("#edit-clerk", "nobody.daoli")
+    await page.select_option("#edit-status", "in_trial")
+    await page.check("#edit-restriction-privacy")
+    await page.click("#edit-submit")
+    await page.wait_for_function(
+        "() => document.getElementById('edit-error').textContent", timeout=5_000)
+    assert await page.text_content("#edit-error") == "书记员“nobody.daoli”不是本院在职书记员。"
+    assert await page.get_attribute("#edit-clerk", "aria-invalid") == "true"
+    assert await page.evaluate("() => document.activeElement.id") == "edit-clerk"
+    unchanged = await api_get(client, "clerk.daoli", f"/api/cases/{case['id']}")
+    assert (unchanged["cause"], unchanged["status"]) == ("民间借贷纠纷", "filed")
+
+    # Emptied, the clerk is cleared; the rest is saved with it.
+    await page.fill("#edit-clerk", "")
+    await page.click("#edit-submit")
+    await page.wait_for_function(
+        "() => document.getElementById('case-edit-status').textContent.includes('已保存')",
+        timeout=10_000)
+    assert await page.is_hidden("#case-edit")
+    saved = await api_get(client, "clerk.daoli", f"/api/cases/{case['id']}")
+    assert (saved["cause"], saved["presiding_judge"], saved["clerk"], saved["status"],
+            saved["restriction"]) == ("民间借贷纠纷（追加）", "judge.daoli", None, "in_trial",
+                                      "privacy")
+    assert saved["number"] == FIRST
+    # The case shown is the case saved.
+    await page.wait_for_function(
+        "() => document.getElementById('case-cause').textContent === '民间借贷纠纷（追加）'",
+        timeout=5_000)
+    facts = await page.text_content("#case-facts")
+    assert "审理中" in facts and "涉及个人隐私" in facts
+    assert await page.get_attribute("#edit-clerk", "aria-invalid") is None
+    assert "涉及个人隐私" in await page.text_content("#case-blockers")
+    await page.screenshot(path=screenshot_path("cases-clerk-edited"), full_page=True)
+
+    # Saving nothing new sends nothing.
+    await page.click("#case-edit-open")
+    assert await page.input_value("#edit-clerk") == ""
+    assert await page.is_checked("#edit-restriction-privacy")
+    patches: list[str] = []
+    page.on("request", lambda req: patches.append(req.url) if req.method == "PATCH" else None)
+    await page.click("#edit-submit")
+    assert await page.text_content("#case-edit-status") == "没有修改任何内容。"
+    assert patches == []
+    assert errors == []
+
+
 async def test_judge_reads_the_schedule_but_files_nothing(client: TestClient,
                                                           browser: Any) -> None:
     clerk = await login(client, "clerk.daoli")
@@ -246,8 +316,9 @@ async def test_judge_reads_the_schedule_but_files_nothing(client: TestClient,
 
     page, errors = await cases_page(browser, client, "judge.daoli", "/dashboard")
     assert await page.locator("#shell [data-nav=cases]").count() == 1
-    # No forms to file, add parties or book: not hidden, absent.
-    assert await page.locator("#case-new, #party-new, #booking").count() == 0
+    # No forms to file, edit, add parties or book: not hidden, absent.
+    assert await page.locator(
+        "#case-new, #case-edit, #case-edit-open, #party-new, #booking").count() == 0
     await page.fill("#week-day", day.isoformat())
     entry = page.locator(f"#week-grid tr[data-room=HL0102-05] li[data-hearing='{hearing['id']}']")
     await entry.wait_for(timeout=10_000)

@@ -1,13 +1,16 @@
 // The playback page: search recordings (court, room, hearing, time, marker), play one with
-// hls.js under the viewer's watermark, follow its timeline and markers, export a range.
+// hls.js under the viewer's watermark, follow its timeline and markers, export a range; for
+// those who may, withhold ranges (confidential, sealed) and place the recording on legal hold.
 // Everything shown comes from the API and is set as text; the server decides what is visible
-// (withheld portions never reach the page).
+// (of a withheld portion the page learns only when it is, never what is in it).
 import { api, el, events } from "./lib/api.js";
 import { addStrings, applyTranslations, formatTime, onLangChange, t } from "./lib/i18n.js";
 import { feedName, markerKind } from "./lib/labels.js";
 import { startShell } from "./lib/shell.js";
 import { ExportPanel } from "./playback/export.js";
+import { HoldPanel } from "./playback/hold.js";
 import { Player } from "./playback/player.js";
+import { PortionPanel } from "./playback/portions.js";
 import { Timeline } from "./playback/timeline.js";
 
 addStrings({
@@ -31,6 +34,7 @@ addStrings({
   "pb.live": ["录制中", "Recording"],
   "pb.clock": ["画面时间", "Picture time"],
   "pb.timeline": ["录像时间轴", "Recording timeline"],
+  "pb.timelineWithheld": ["录像时间轴，{n} 段不公开", "Recording timeline, {n} withheld ranges"],
   "pb.audio": ["音量", "Audio level"],
   "pb.key.ok": ["已录制", "Recorded"],
   "pb.key.withheld": ["不可查看", "Withheld"],
@@ -56,13 +60,18 @@ addStrings({
 const $ = (id) => document.getElementById(id);
 const PAGE = 20;
 const MARKERS = ["opened", "recess", "resumed", "closed", "bookmark", "speaker", "alert", "gap"];
-const EXPORTERS = ["admin", "president"]; // the policy's recording.export; the server checks
+// The policy's roles for each action; only to spare others a refused request, the server checks.
+const EXPORTERS = ["admin", "president"]; // recording.export
+const SEALERS = ["admin", "president", "judge"]; // recording.seal (judges on the bench only)
+const HOLDERS = ["admin", "president"]; // recording.hold
 let me = null;
 let offset = 0;
 let current = null;
 let player = null;
 let timeline = null;
 let exporter = null;
+let portions = null;
+let holds = null;
 let refreshTimer = null;
 
 function fail(err) {
@@ -129,6 +138,8 @@ async function open(id) {
   player.open(rec.playlist);
   await loadTimeline();
   exporter.show(rec, EXPORTERS.includes(me.role));
+  holds.show(rec, HOLDERS.includes(me.role));
+  await portions.show(rec, SEALERS.includes(me.role));
   history.replaceState(null, "", `/playback?recording=${rec.id}`);
   $("player-title").focus();
 }
@@ -148,6 +159,11 @@ function tick() {
 
 function onEvent(ev) {
   if (ev.kind === "recording.export") exporter.onEvent(ev.data);
+  if (ev.kind === "recording.hold") holds.onEvent(ev.data);
+  if (current && ev.data?.recording === current.id
+      && ["recording.portion", "recording.portion.lifted"].includes(ev.kind)) {
+    portions.reload().catch(fail); // perhaps from another user; the timeline follows
+  }
   if (current && ev.data?.recording === current.id
       && ["recording.segment", "recording.marker", "recording.stopped"].includes(ev.kind)) {
     clearTimeout(refreshTimer); // a running recording grows: redraw at most every 2 s
@@ -162,8 +178,11 @@ async function start() {
   player = new Player($("video"), $("video-box"), me.username);
   player.onError = (reason) => fail(new Error(t("pb.playerError", { reason })));
   timeline = new Timeline({ bar: $("timeline-bar"), audio: $("audio-strip"),
-    pins: $("timeline-markers"), list: $("marker-list"), onSeek: (at) => player.seekToWall(at) });
+    pins: $("timeline-markers"), spans: $("timeline-spans"), list: $("marker-list"),
+    onSeek: (at) => player.seekToWall(at) });
   exporter = new ExportPanel($, player);
+  portions = new PortionPanel($, player, { onChanged: (items) => timeline.setPortions(items) });
+  holds = new HoldPanel($);
   $("search-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     offset = 0;
@@ -177,6 +196,8 @@ async function start() {
     }
     if (current) $("player-title").textContent = describe(current);
     if (timeline.line) timeline.show(timeline.line);
+    portions.render();
+    holds.render();
     search().catch(fail);
   });
   applyTranslations();

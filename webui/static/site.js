@@ -38,6 +38,7 @@ addStrings({
   "site.consult": ["律师会见（不录音录像）", "Lawyer consultation (never recorded)"],
   "site.lawyer": ["辩护律师", "Defence lawyer"],
   "site.endconsult": ["结束会见", "End consultation"],
+  "site.consultEnded": ["会见已结束", "The consultation has ended"],
   "link.out.connecting": ["正在发送本场所画面…", "Sending this site's picture…"],
   "link.out.connected": ["本场所画面已送达法庭。", "This site's picture reaches the court."],
   "link.out.retrying": ["发送中断，正在重连…", "Sending interrupted, reconnecting…"],
@@ -69,9 +70,16 @@ function when(iso) {
   return new Date(iso).toLocaleString(lang(), { dateStyle: "short", timeStyle: "short" });
 }
 
-// Resolves when the connection fails or closes (or stays "disconnected" for the grace time).
+// Resolves when the connection fails or closes (or stays "disconnected" for the grace time),
+// or when the server closes DTLS: it ended the session, which is seen here at once, whereas
+// ICE only notices the silence seconds later.
 function dropped(pc, stopped) {
   return Promise.race([stopped, new Promise((resolve) => {
+    for (const transport of new Set(pc.getReceivers().map((r) => r.transport).filter(Boolean))) {
+      transport.addEventListener("statechange", () => {
+        if (transport.state === "closed" || transport.state === "failed") resolve();
+      });
+    }
     let timer = null;
     pc.addEventListener("connectionstatechange", () => {
       const state = pc.connectionState;
@@ -83,9 +91,13 @@ function dropped(pc, stopped) {
 }
 
 // Our camera out on one path, the other side in from another; each direction reconnects.
+// A 404 from either path may mean the link is over (a consultation ended elsewhere): `isOver()`
+// asks the server, and if so `onOver(link)` is called once instead of retrying.
 class Link {
-  constructor({ media, publishPath, viewPath, video, status }) {
+  constructor({ media, publishPath, viewPath, video, status, isOver, onOver }) {
     Object.assign(this, { media, publishPath, viewPath, video, status });
+    this.isOver = isOver || (async () => false);
+    this.onOver = onOver || (() => {});
     this.sessions = { out: null, in: null };
     this.states = { out: "connecting", in: "connecting" };
     this.running = true;
@@ -95,6 +107,7 @@ class Link {
   }
 
   show(dir, state) {
+    if (!this.running) return; // stopped: the panel says why, not "reconnecting"
     this.states[dir] = state;
     this.status.textContent = `${t(`link.out.${this.states.out}`)} ${t(`link.in.${this.states.in}`)}`;
   }
@@ -113,6 +126,10 @@ class Link {
         session.close().catch(() => {});
       } catch (err) {
         console.warn(dir, err.message);
+        if (err.status === 404 && await this.isOver().catch(() => false)) {
+          if (this.running) this.onOver(this);
+          return;
+        }
       }
       this.show(dir, "retrying");
       await Promise.race([sleep(RETRY_MS), this.stopped]);
@@ -158,14 +175,38 @@ async function connect(hearing) {
 async function consult(hearing, consultation) {
   await stopLink();
   $("consult-panel").hidden = false;
+  $("end-consult").hidden = false;
+  delete $("consult-state").dataset.i18n;
+  $("consult-state").textContent = "";
   try {
     const media = await openCamera($("consult-self"));
     link = new Link({ media, publishPath: consultation.site_path,
-      viewPath: consultation.lawyer_path, video: $("lawyer"), status: $("consult-state") });
+      viewPath: consultation.lawyer_path, video: $("lawyer"), status: $("consult-state"),
+      isOver: () => consultationClosed(consultation.id), onOver: consultationEnded });
     link.consultation = { hearing: hearing.id, id: consultation.id };
   } catch (err) {
     $("consult-state").textContent = err.message;
   }
+}
+
+// A 404 on a consultation's path means it is over (the lawyer ended it, or it expired) or that
+// the lawyer's stream is not up yet: the site's list, which holds only open ones, says which.
+async function consultationClosed(id) {
+  const body = await siteApi("/api/site/hearings");
+  return !body.hearings.some((h) => h.consultations.some((c) => c.id === id));
+}
+
+// Ended elsewhere: hang up here, say so in the panel, and list what is left.
+async function consultationEnded(ended) {
+  if (link !== ended) return; // already hung up or moved on
+  link = null;
+  await ended.stop();
+  $("lawyer").srcObject = null;
+  $("consult-self").srcObject = null;
+  $("end-consult").hidden = true;
+  $("consult-state").dataset.i18n = "site.consultEnded"; // stays translated
+  $("consult-state").textContent = t("site.consultEnded");
+  await load().catch((err) => { $("page-error").textContent = err.message; });
 }
 
 async function endConsultation() {

@@ -23,7 +23,9 @@ async function exchange(url, pc, token) {
   if (resp.status !== 201) {
     let message = resp.statusText;
     try { const body = await resp.json(); message = body.detail || body.error; } catch { /* not JSON */ }
-    throw new Error(`${resp.status} ${message}`);
+    const err = new Error(`${resp.status} ${message}`);
+    err.status = resp.status; // 404 on a consultation's path: it is over, or not up yet
+    throw err;
   }
   await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
   return new URL(resp.headers.get("Location"), window.location.href).toString();

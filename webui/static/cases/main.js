@@ -1,4 +1,4 @@
-// The cases and schedule page (/cases): clerks file cases, add parties and book hearings;
+// The cases and schedule page (/cases): clerks file and edit cases, add parties, book hearings;
 // judges, presidents and admins find cases and read the week schedule. `?case=<id>` opens a case.
 import { api } from "../lib/api.js";
 import { onLangChange } from "../lib/i18n.js";
@@ -6,6 +6,7 @@ import { startShell } from "../lib/shell.js";
 import { Booking } from "./booking.js";
 import { Courts } from "./courts.js";
 import { CaseDetail } from "./detail.js";
+import { CaseEditor } from "./editing.js";
 import { CaseFiling, PartyForm } from "./filing.js";
 import { People } from "./people.js";
 import { report } from "./refusals.js";
@@ -21,13 +22,18 @@ async function main() {
   const schedules = SCHEDULERS.includes(me.role);
   if (!schedules) {
     // Those who may not file or book get no forms at all (the API refuses them anyway).
-    for (const id of ["case-new-card", "party-new", "booking"]) $(id).remove();
+    for (const id of ["case-new-card", "case-edit-box", "party-new", "booking"]) $(id).remove();
   }
   const courts = await new Courts().load();
   const people = new People($("judge-names"), $("clerk-names"));
   const sites = schedules ? (await api("/api/sites").catch(() => ({ items: [] }))).items : [];
 
   let detail = null;
+  // After a change to the open case: it, the week and the results as they now are.
+  const refresh = async () => {
+    await detail.reload();
+    await Promise.all([week.load(), search.load()]).catch(() => {});
+  };
   const week = new WeekSchedule({ court: $("week-court"), room: $("week-room"), day: $("week-day"),
     prev: $("week-prev"), thisWeek: $("week-this"), next: $("week-next"), error: $("week-error"),
     info: $("week-info"), table: $("week-table") },
@@ -41,6 +47,9 @@ async function main() {
     await detail.reload();
     await search.load().catch(() => {});
   }) : null;
+  const editor = schedules ? new CaseEditor({ open: $("case-edit-open"), cancel: $("edit-cancel"),
+    save: $("edit-submit"), form: $("case-edit"), error: $("edit-error"),
+    status: $("case-edit-status") }, refresh) : null;
   const booking = schedules ? new Booking({ form: $("booking"), title: $("booking-title"),
     submit: $("book-submit"), stopEdit: $("book-cancel-edit"), tz: $("book-tz"),
     publicNote: $("book-public-note"), error: $("book-error"), status: $("book-status") },
@@ -59,6 +68,7 @@ async function main() {
     onShown: async (item) => {
       people.seen(item);
       parties?.show(item.id);
+      editor?.show(item);
       if (!booking) return;
       if (booking.item?.id !== item.id) {
         await booking.book(item);
@@ -69,9 +79,8 @@ async function main() {
     },
     onReschedule: (id) => booking?.reschedule(id).catch((err) => report($("book-error"), err)),
     onChanged: async () => {
-      await detail.reload();
+      await refresh();
       if (booking?.editing) await booking.book(detail.item); // it may be the one just cancelled
-      await Promise.all([week.load(), search.load()]).catch(() => {});
     } });
 
   async function openCase(id) {

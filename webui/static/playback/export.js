@@ -3,6 +3,7 @@
 // from polling the job.
 import { api } from "../lib/api.js";
 import { t } from "../lib/i18n.js";
+import { RangeFields } from "./range.js";
 
 const POLL_MS = 1000;
 const MAX_POLLS = 3600; // an hour; the server gives up long before
@@ -10,13 +11,12 @@ const MAX_POLLS = 3600; // an hour; the server gives up long before
 export class ExportPanel {
   constructor($, player) {
     this.$ = $;
-    this.player = player;
     this.rec = null;
     this.job = null;
     this.polls = 0;
     this.timer = null;
-    $("x-from-here").addEventListener("click", () => this.fromPlayhead("x-from"));
-    $("x-to-here").addEventListener("click", () => this.fromPlayhead("x-to"));
+    this.range = new RangeFields({ from: $("x-from"), to: $("x-to"), fromHere: $("x-from-here"),
+      toHere: $("x-to-here") }, player);
     $("export-form").addEventListener("submit", (ev) => { ev.preventDefault(); this.submit(); });
   }
 
@@ -29,15 +29,7 @@ export class ExportPanel {
     $("x-progress").hidden = true;
     $("x-download").hidden = true;
     $("x-state").textContent = "";
-    const start = new Date(rec.started_at);
-    const end = rec.ended_at ? new Date(rec.ended_at) : new Date();
-    $("x-from").value = start.toISOString();
-    $("x-to").value = new Date(Math.min(end.getTime(), start.getTime() + 60_000)).toISOString();
-  }
-
-  fromPlayhead(id) {
-    const at = this.player.playingAt();
-    if (at !== null) this.$(id).value = new Date(at).toISOString();
+    this.range.reset(rec);
   }
 
   async submit() {
@@ -51,7 +43,7 @@ export class ExportPanel {
     $("x-submit").disabled = true;
     try {
       const job = await api(`/api/recordings/${this.rec.id}/exports`, {
-        method: "POST", body: { from: $("x-from").value.trim(), to: $("x-to").value.trim(), reason },
+        method: "POST", body: { ...this.range.value(), reason },
       });
       this.update(job);
       this.polls = 0;

@@ -1,6 +1,8 @@
 // The timeline under the player (GET /api/recordings/{id}/timeline): a bar of segments
 // (recorded, withheld, missing) with the playhead, an audio level strip from each segment's
 // audio_dbfs, marker pins and a marker list; clicking any of them seeks by wall-clock time.
+// Over the bar, bands show what is withheld: from the viewer (the timeline's `withheld`: when,
+// never why) and, for those who may seal, the confidential and sealed portions they manage.
 import { el } from "../lib/api.js";
 import { formatTime, t } from "../lib/i18n.js";
 import { markerKind } from "../lib/labels.js";
@@ -11,10 +13,12 @@ const FLOOR_DBFS = -60;
 const ms = (iso) => new Date(iso).getTime();
 
 export class Timeline {
-  constructor({ bar, audio, pins, list, onSeek }) {
+  constructor({ bar, audio, pins, spans, list, onSeek }) {
     this.bar = bar;
     this.audio = audio;
     this.pins = pins;
+    this.spans = spans;
+    this.portions = [];
     this.list = list;
     this.onSeek = onSeek;
     this.line = null;
@@ -37,7 +41,35 @@ export class Timeline {
     const last = segs.length ? ms(segs[segs.length - 1].end) : this.t0 + 1000;
     this.t1 = Math.max(last, line.ended_at ? ms(line.ended_at) : last, this.t0 + 1000);
     this.renderMarkers(line.markers);
+    this.renderSpans();
     this.draw();
+  }
+
+  // The portions of the recording ({level, from, to}) as the sealing panel lists them.
+  setPortions(portions) {
+    this.portions = portions;
+    if (this.line) this.renderSpans();
+  }
+
+  percent(at) {
+    return Math.min(100, Math.max(0, ((at - this.t0) / (this.t1 - this.t0)) * 100));
+  }
+
+  renderSpans() {
+    const withheld = (this.line.withheld || []).map((w) => ({ ...w, level: "withheld" }));
+    const all = [...withheld, ...this.portions];
+    this.spans.replaceChildren(...all.map((s) => {
+      const a = this.percent(ms(s.from));
+      const b = this.percent(ms(s.to));
+      const band = el("span", { class: `pb-span pb-span-${s.level}`,
+        dataset: { level: s.level, from: s.from, to: s.to } });
+      band.style.left = `${a}%`;
+      band.style.width = `${Math.max(0.4, b - a)}%`;
+      return band;
+    }));
+    // The bands are drawn for the eye; the bar's name says how many there are.
+    this.bar.setAttribute("aria-label", all.length
+      ? t("pb.timelineWithheld", { n: all.length }) : t("pb.timeline"));
   }
 
   x(at, width) {
@@ -97,7 +129,7 @@ export class Timeline {
       const label = `${when} ${markerKind(m.kind)} ${m.text}`.trim();
       const pin = el("button", { type: "button", class: "pb-pin", "aria-label": label,
         title: label, dataset: { marker: m.id, at: m.at } });
-      pin.style.left = `${Math.min(100, Math.max(0, ((at - this.t0) / (this.t1 - this.t0)) * 100))}%`;
+      pin.style.left = `${this.percent(at)}%`;
       pin.addEventListener("click", () => this.onSeek(at));
       pins.push(pin);
       const button = el("button", { type: "button", dataset: { marker: m.id, at: m.at } },
