@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Final
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from control.http import query_int, services
 from control.live import LIVE
+from control.policy import PUBLIC
 from control.province import COURT_CODE
 from hearing.api_schedule import utc_offset, window
 from hearing.disclosure import BROADCASTS
@@ -29,10 +28,10 @@ from hearing.public_views import (
 )
 from hearing.recording import hearing_ref
 from hearing.wire import iso
-from recorder.index import Recording, Segment
+from recorder.access import segment_response, withheld
+from recorder.index import Recording
 from recorder.playback import build_playlist
 from recorder.service import RECORDER
-from recorder.storage import INIT_NAME, SEGMENT_NAME
 
 routes = web.RouteTableDef()
 
@@ -101,33 +100,15 @@ async def _published(request: web.Request) -> Recording:
 
 
 async def _playlist(request: web.Request, rec: Recording, cache: str) -> web.Response:
-    text, _count = await services(request).db.run(lambda s: build_playlist(s, rec, None, None))
+    hidden = await withheld(request, PUBLIC, rec)  # confidential and sealed portions
+    text, _count = await services(request).db.run(
+        lambda s: build_playlist(s, rec, None, None, hidden.spans))
     return web.Response(text=text, content_type=HLS_TYPE, headers={"Cache-Control": cache})
 
 
 async def _segment(request: web.Request, rec: Recording) -> web.StreamResponse:
-    """An indexed segment (or init) file of `rec`; nothing else under the recordings root."""
-    name = request.match_info["name"]
-    seg = SEGMENT_NAME.match(name)
-    if seg is None and INIT_NAME.match(name) is None:
-        raise HearingError(404, "not found")
-    root = request.config_dict[RECORDER].root.resolve()
-    path = (root / rec.directory / name).resolve()
-    if not rec.directory or not path.is_relative_to(root) or not path.is_file():
-        raise HearingError(404, "not found")
-    if seg is not None:
-        sequence = int(seg.group(1))
-
-        def indexed(session: Session) -> int | None:
-            return session.scalar(select(Segment.id).where(
-                Segment.recording_id == rec.id, Segment.sequence == sequence,
-                Segment.missing.is_(False)))
-
-        if await services(request).db.run(indexed) is None:
-            raise HearingError(404, "not found")
-    return web.FileResponse(path, headers={
-        "Content-Type": "video/iso.segment" if seg is not None else "video/mp4",
-        "Cache-Control": "public, max-age=86400"})
+    return await segment_response(request, rec, await withheld(request, PUBLIC, rec),
+                                  "public, max-age=86400")
 
 
 @routes.get("/api/public/live/{id}/playlist.m3u8")

@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aiohttp import web
+from sqlalchemy import select
 
 from control.errors import ApiError
 from control.http import client_address, field, path_number, require, require_user, services
 from control.policy import Principal
-from recorder.index import Recording
+from recorder.index import Recording, Segment
 from recorder.portions import Withheld, load_portions, withheld_for
 from recorder.service import RECORDER, RecorderService
+from recorder.storage import INIT_NAME, SEGMENT_NAME
 
 MAX_ID_DIGITS: Final = 12
 REASON_MIN: Final = 4
@@ -75,6 +77,33 @@ async def withheld(request: web.Request, who: Principal, rec: Recording) -> With
     if not portions:
         return Withheld()
     return withheld_for(services(request).policy, who, recorder(request).target(rec), portions)
+
+
+async def segment_response(request: web.Request, rec: Recording, hidden: Withheld,
+                           cache: str) -> web.FileResponse:
+    """The segment or init file `name` of `rec`, with ranges; 404 for anything else: names
+    that are not ours, paths outside the recordings root, segments not (or no longer) indexed
+    and segments in a span withheld from the caller (as if absent)."""
+    name = request.match_info["name"]
+    seg = SEGMENT_NAME.match(name)
+    if seg is None and INIT_NAME.match(name) is None:
+        raise ApiError(404, "not found")
+    root = recorder(request).root.resolve()
+    path = (root / rec.directory / name).resolve()
+    if not rec.directory or not path.is_relative_to(root) or not path.is_file():
+        raise ApiError(404, "not found")
+    if seg is not None:
+        sequence = int(seg.group(1))
+        indexed = await services(request).db.run(lambda s: s.execute(
+            select(Segment.start_at, Segment.end_at).where(
+                Segment.recording_id == rec.id, Segment.sequence == sequence,
+                Segment.missing.is_(False))).first())
+        if indexed is None or hidden.covers(indexed[0], indexed[1]):
+            raise ApiError(404, "not found")
+    byte_range(request, path.stat().st_size)
+    return web.FileResponse(path, headers={
+        "Content-Type": "video/iso.segment" if seg is not None else "video/mp4",
+        "Cache-Control": cache})
 
 
 def reason_field(body: dict[str, Any], name: str = "reason") -> str:

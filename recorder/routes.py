@@ -32,9 +32,9 @@ from control.province import COURT_CODE, ROOM_CODE
 from control.registry import RoomInfo
 from recorder import routes_custody, routes_exports, routes_portions
 from recorder.access import audit as _audit
-from recorder.access import byte_range, recorder, visible_recording, withheld
 from recorder.access import query_text as _query
-from recorder.index import MARKER_KINDS, Marker, Segment
+from recorder.access import recorder, segment_response, visible_recording, withheld
+from recorder.index import MARKER_KINDS, Marker
 from recorder.integrity import load_chain, verify_chain
 from recorder.playback import (
     SearchQuery,
@@ -167,30 +167,13 @@ async def playlist(request: web.Request) -> web.Response:
 
 @routes.get("/api/recordings/{id}/segments/{name}")
 async def segment(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["name"]
-    seg = SEGMENT_NAME.match(name)
-    if seg is None and INIT_NAME.match(name) is None:
+    if not (SEGMENT_NAME.match(request.match_info["name"])
+            or INIT_NAME.match(request.match_info["name"])):
         await require_user(request)
         raise ApiError(404, "not found")
     who, rec = await visible_recording(request)
-    root = recorder(request).root.resolve()
-    path = (root / rec.directory / name).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise ApiError(404, "not found")
-    if seg is not None:
-        sequence = int(seg.group(1))
-        indexed = await services(request).db.run(lambda s: s.execute(
-            select(Segment.start_at, Segment.end_at).where(
-                Segment.recording_id == rec.id, Segment.sequence == sequence,
-                Segment.missing.is_(False))).first())
-        if indexed is None:  # only closed, indexed segments are ever served
-            raise ApiError(404, "not found")
-        if (await withheld(request, who, rec)).covers(indexed[0], indexed[1]):
-            raise ApiError(404, "not found")  # withheld from this caller: as if absent
-    byte_range(request, path.stat().st_size)
-    return web.FileResponse(path, headers={
-        "Content-Type": "video/iso.segment" if seg is not None else "video/mp4",
-        "Cache-Control": "private, max-age=86400"})
+    return await segment_response(request, rec, await withheld(request, who, rec),
+                                  "private, max-age=86400")
 
 
 @routes.post("/api/recordings/{id}/markers")

@@ -109,6 +109,14 @@ async def test_public_viewing_capped_live_hls_and_published_recording(
     assert segments and "#EXT-X-ENDLIST" in await (await client.get(item["playlist"])).text()
     r = await client.get(item["playlist"].replace("playlist.m3u8", segments[-1]))
     assert r.status == 200
+    # A portion the judge seals drops out of the public playlist and its segment is gone.
+    r = await client.post(f"/api/recordings/{rec['id']}/portions", headers=auth(JUDGE), json={
+        "level": "sealed", "from": "0", "to": "0.5", "reason": "protected witness"})
+    assert r.status == 201, await r.text()
+    sealed = await segments_in(client, item["playlist"])
+    assert segments[0] not in sealed and len(sealed) < len(segments)
+    r = await client.get(item["playlist"].replace("playlist.m3u8", segments[0]))
+    assert r.status == 404
     r = await client.delete(f"/api/publications/{pub['id']}", headers=auth(JUDGE))
     assert r.status == 200
     assert (await client.get(item["playlist"])).status == 404
