@@ -20,14 +20,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from control.alerts import SEVERITIES, AlertBook, AlertView, Upcoming, iso
-from control.bus import Subscription
 from control.db import utcnow
 from control.http import Services
 from control.live import ROOM_PATH, LiveMedia, room_path
 from control.monitoring import ROOM_STATES
 from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
 from media.probeset import ProbeSet
-from media.stream import StreamRegistry
+from media.stream import StreamEvent, StreamRegistry
 
 log = logging.getLogger(__name__)
 
@@ -264,14 +263,17 @@ class FeedWatch:
         # Probe alerts left open by a crash are stale: the probes raise again what persists.
         await self.alerts.clear_source("probe")
         await self.probes.start()
-        sub = self.services.bus.subscribe(1024)
+        # Told of every stream event directly by the media plane: none can be lost, and the
+        # node's other events never pass through here.
+        self.live.stream_listeners.append(self._on_stream)
         self._resync()
-        self._tasks = [asyncio.create_task(self._follow(sub), name="feedwatch-bus"),
-                       asyncio.create_task(self._apply(), name="feedwatch-alerts"),
+        self._tasks = [asyncio.create_task(self._apply(), name="feedwatch-alerts"),
                        asyncio.create_task(self._schedule(), name="feedwatch-upcoming")]
 
     async def stop(self) -> None:
         """Stop probing; what the probes clear on the way out is written before returning."""
+        if self._on_stream in self.live.stream_listeners:
+            self.live.stream_listeners.remove(self._on_stream)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -282,22 +284,14 @@ class FeedWatch:
         while not self._findings.empty():  # bounded by the queue's size
             await self._apply_one(self._findings.get_nowait())
 
-    async def _follow(self, sub: Subscription) -> None:
-        while True:
-            event = await sub.get()
-            if event is None:  # overflowed: catch up from the registry itself
-                sub = self.services.bus.subscribe(1024)
-                self._resync()
-                continue
-            path = event.data.get("path") if isinstance(event.data, dict) else None
-            if not isinstance(path, str):
-                continue
-            if event.kind == "stream.up":
-                self.watch(path)
-            elif event.kind == "stream.down" and not (
-                    event.target.room and self.alerts.hearing_live(event.target.room)):
-                # Off the record, a feed going down is a room going idle, not a fault.
-                self.probes.unwatch(path)
+    def _on_stream(self, event: StreamEvent) -> None:
+        if event.kind == "up":
+            self.watch(event.path)
+        elif event.kind == "down":
+            m = ROOM_PATH.match(event.path)
+            # Off the record, a feed going down is a room going idle, not a fault.
+            if not (m and self.alerts.hearing_live(m.group(1))):
+                self.probes.unwatch(event.path)
 
     async def _apply(self) -> None:
         while True:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from control.app import build_services, create_app
 from control.auth import add_user
@@ -105,3 +108,25 @@ def auth(token: str) -> dict[str, str]:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+POSTGRES_URL = os.environ.get("COURTAV_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards (CI must have one)."""
+    if not POSTGRES_URL:
+        if in_ci():
+            pytest.fail("CI=true but COURTAV_TEST_POSTGRES_URL is not set (.ci/run starts one)")
+        pytest.skip("set COURTAV_TEST_POSTGRES_URL to run against PostgreSQL")
+    name = f"courtav_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

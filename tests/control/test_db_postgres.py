@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from control.app import build_services, create_app
 from control.auth import add_user
 from control.config import Settings
-from tests.conftest import PASSWORD, auth, in_ci, login
-
-URL = os.environ.get("COURTAV_TEST_POSTGRES_URL", "")
+from tests.conftest import PASSWORD, auth, login
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not URL:
-        if in_ci():
-            pytest.fail("CI=true but COURTAV_TEST_POSTGRES_URL is not set (.ci/run starts one)")
-        pytest.skip("set COURTAV_TEST_POSTGRES_URL to run against PostgreSQL")
-    name = f"courtav_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 async def test_schema_and_api_on_postgres(aiohttp_client, settings: Settings,

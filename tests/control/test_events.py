@@ -79,7 +79,7 @@ async def test_slow_subscriber_is_dropped_not_buffered() -> None:
 async def test_slow_websocket_client_is_disconnected(client: TestClient,
                                                      tokens: dict[str, str],
                                                      services: Services) -> None:
-    others = set(services.bus._subscribers)  # the node's own (operations view)
+    others = set(services.bus._subscribers)  # any the node has of its own
     ws = await client.ws_connect("/api/events", headers=auth(tokens["admin"]))
     await next_event(ws)
     ours = services.bus._subscribers - others

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from control.app import build_services
 from control.auth import add_user
@@ -21,30 +17,10 @@ from hearing.errors import HearingError
 from hearing.models import Hearing
 from hearing.schedule import Slot
 from hearing.service import HearingService
-from tests.conftest import PASSWORD, in_ci
+from tests.conftest import PASSWORD
 from tests.hearing.conftest import at
 
-URL = os.environ.get("COURTAV_TEST_POSTGRES_URL", "")
-
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not URL:
-        if in_ci():
-            pytest.fail("CI=true but COURTAV_TEST_POSTGRES_URL is not set (.ci/run starts one)")
-        pytest.skip("set COURTAV_TEST_POSTGRES_URL to run against PostgreSQL")
-    name = f"courtav_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 async def test_two_nodes_cannot_double_book(settings: Settings, pg_url: str) -> None:
