@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from control.http import Services
 from control.live import LIVE
 from media import Publisher, StreamRegistry
 from media.sources import Clip, PatternSpec, render_clip
-from recorder import routes as recorder_routes
 from recorder.service import RECORDER, RecorderService
 
 ROOM = "HL0102-01"  # Daoli district court (HL0102), under Harbin (HL01), under HL
@@ -63,32 +61,17 @@ class FastFeed:
         self.publisher.close()
 
 
-def with_recorder(app: web.Application, services: Services, settings: Settings,
-                  segment_s: float = SEGMENT_S) -> RecorderService:
-    """Mount the recorder on an app from create_app (unless the app already has it)."""
-    if RECORDER in app:  # create_app mounts it already: only shorten the segments
-        app[RECORDER].segment_s = segment_s
-        return app[RECORDER]
-    service = RecorderService(services.db, services.bus, services.registry, app[LIVE].streams,
-                              settings.recordings_dir, segment_s=segment_s,
-                              monitor=services.monitor)
-    app[RECORDER] = service
-    app.add_routes(recorder_routes.routes)
-
-    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        await service.start()
-        yield
-        await service.stop()
-
-    app.cleanup_ctx.append(lifecycle)
-    return service
+def with_recorder(app: web.Application, segment_s: float = SEGMENT_S) -> RecorderService:
+    """The recorder create_app mounted, with segments short enough for a test."""
+    app[RECORDER].segment_s = segment_s
+    return app[RECORDER]
 
 
 @pytest.fixture
 async def rclient(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
     """The full app with the recorder mounted, on aiohttp's loopback test server."""
     app = create_app(settings, services)
-    with_recorder(app, services, settings)
+    with_recorder(app)
     return await aiohttp_client(app)
 
 

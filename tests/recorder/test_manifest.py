@@ -31,7 +31,7 @@ async def signed_client(aiohttp_client: Any, settings: Settings) -> AsyncIterato
                                                signing_key_env="COURTAV_TEST_KEY"))
     services = build_services(keyed)
     app = create_app(keyed, services)
-    with_recorder(app, services, keyed)
+    with_recorder(app)
     yield await aiohttp_client(app)
 
 

@@ -56,7 +56,7 @@ async def player_client(aiohttp_client: Any, settings: Settings,
     from tests.recorder.conftest import with_recorder
 
     app = create_app(settings, services)
-    with_recorder(app, services, settings)
+    with_recorder(app)
 
     async def page(_request: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
