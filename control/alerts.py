@@ -334,7 +334,7 @@ class AlertBook:
         elif mirrored is not None and mirrored.id == view.id:
             del self.open[view.key]  # an old cleared alert acked later leaves a newer one be
         self.version += 1
-        self.services.bus.publish(Event(kind=kind, target=view.target, data=view.to_json(),
+        self.services.bus.post(Event(kind=kind, target=view.target, data=view.to_json(),
                                         action="alert.view"))
         self._sync_room(view.room)
 

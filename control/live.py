@@ -133,7 +133,7 @@ class LiveMedia:
                 self.services.monitor.set_status(room.code, "live")
             elif not live and current in ("live", "recording"):
                 self.services.monitor.set_status(room.code, "idle")
-        self.services.bus.publish(Event(
+        self.services.bus.post(Event(
             kind=f"stream.{event.kind}",
             target=Target(kind="feed", court=room.court, room=room.code, feed=m.group(2)),
             data={"path": event.path, "feed": m.group(2), **dict(event.detail)},

@@ -52,7 +52,7 @@ class RoomMonitor:
         self.version += 1
         for listener in self._listeners:
             listener(room, new)
-        self._bus.publish(
+        self._bus.post(
             Event(
                 kind="room.status",
                 target=Target(kind="room", court=info.court, room=room),

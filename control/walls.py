@@ -245,7 +245,7 @@ class WallBoard:
 
         async with self._lock:
             await self.services.db.run(remove)
-        self.services.bus.publish(Event(
+        self.services.bus.post(Event(
             kind="wall.changed", target=view.target, action="wall.use",
             data={"id": view.id, "deleted": True, "by": who.username}))
         await self._audit(who, "wall.delete", view, {"name": view.name})
@@ -272,6 +272,6 @@ class WallBoard:
         return await self.services.db.run(write)
 
     def _publish(self, view: WallView, who: Principal, tile: int | None) -> None:
-        self.services.bus.publish(Event(
+        self.services.bus.post(Event(
             kind="wall.changed", target=view.target, action="wall.use",
             data={**view.to_json(), "tile": tile, "by": who.username}))

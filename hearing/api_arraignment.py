@@ -230,7 +230,7 @@ async def sign(request: web.Request) -> web.Response:
                            detail={"party": signed["party"],
                                    "record_sha256": signed["record_sha256"],
                                    "png_sha256": signed["png_sha256"]})
-    svc.bus.publish(Event(kind="hearing.signed", target=hearing_target(h),
+    svc.bus.post(Event(kind="hearing.signed", target=hearing_target(h),
                           action="hearing.view",
                           data={"hearing": h.id, "party": signed["party"]}))
     return no_store_reply(signed, 201)

@@ -198,7 +198,7 @@ class Arraignment:
                          extra={"hearing": hearing_id, "reason": exc.message})
 
     def _publish(self, h: Hearing, kind: str) -> None:
-        self.services.bus.publish(Event(
+        self.services.bus.post(Event(
             kind=kind, target=hearing_target(h), action="hearing.view",
             data={"hearing": h.id, "site": h.remote_site, "state": h.state}))
 

@@ -244,7 +244,7 @@ class Lifecycle:
             who, f"hearing.{to}", f"hearing:{info.id}", court=info.court, address=address,
             detail={"case": info.case_number, "from": info.previous, "to": to, "reason": reason},
         )
-        svc.bus.publish(Event(
+        svc.bus.post(Event(
             kind=f"hearing.{to}", target=target, action="hearing.view", at=now,
             data={"hearing": info.id, "case": info.case_number, "state": to,
                   "previous": info.previous},
@@ -263,7 +263,7 @@ class Lifecycle:
         except Exception as exc:
             # The transition stands (the court did open); the failure must be seen at once.
             log.exception("lifecycle hook on_%s failed for hearing %s", info.state, info.id)
-            self.services.bus.publish(Event(
+            self.services.bus.post(Event(
                 kind="alert.raised", action="alert.view",
                 target=Target(kind="alert", court=target.court, room=target.room),
                 data={"alert": "hearing.hook_failed", "hearing": info.id,

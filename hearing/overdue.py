@@ -122,7 +122,7 @@ class OverdueWatch:
             if found is None:
                 continue
             alerted.append(hearing_id)
-            self.services.bus.publish(Event(
+            self.services.bus.post(Event(
                 kind="alert.raised", action="alert.view", at=now,
                 target=Target(kind="alert", court=found["court"], room=found["room"]),
                 data={"alert": "hearing.overdue", "hearing": hearing_id, "case": found["case"],

@@ -387,7 +387,7 @@ class PetitionDesk:
         svc = self.services
         await svc.audit.record(who, f"petition.{state}", f"petition:{pid}", court=court,
                                address=address, detail={"from": previous or None})
-        svc.bus.publish(Event(kind=f"petition.{state}", target=Target(kind="court", court=court),
+        svc.bus.post(Event(kind=f"petition.{state}", target=Target(kind="court", court=court),
                               action="petition.receive", at=at,
                               data={"petition": pid, "state": state, "previous": previous}))
         change = PetitionChange(pid, court, state, previous, who.username, at, outcome)

@@ -150,7 +150,7 @@ class HearingService:
         return body
 
     def _publish(self, kind: str, body: dict[str, Any], target: Target) -> None:
-        self.services.bus.publish(Event(
+        self.services.bus.post(Event(
             kind=kind, target=target, action="hearing.view",
             data={"hearing": body["id"], "case": body["case"]["number"], "state": body["state"],
                   "starts_at": body["starts_at"], "ends_at": body["ends_at"]},

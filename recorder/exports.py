@@ -240,7 +240,7 @@ class ExportQueue:
             .values(percent=percent)))
 
     def _publish(self, job: ExportJob, target: Target, percent: int | None = None) -> None:
-        self.bus.publish(Event("recording.export", target, {
+        self.bus.post(Event("recording.export", target, {
             "recording": job.recording_id, "export": job.id, "state": job.state,
             "percent": job.percent if percent is None else percent, "bytes": job.bytes,
             "sha256": job.sha256, "by": job.requested_by}, action="recording.export"))

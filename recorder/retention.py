@@ -197,7 +197,7 @@ class RetentionJob:
         log.error("recording %d %s", cand.id, detail)
         if not first:
             return
-        self.bus.publish(Event(
+        self.bus.post(Event(
             "alert.raised", Target(kind="alert", court=cand.court, room=cand.room),
             {"source": "recorder", "severity": "critical", "recording": cand.id,
              "message": f"recording {detail}"}, action="alert.view"))

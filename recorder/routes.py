@@ -128,7 +128,7 @@ async def verify(request: web.Request) -> web.Response:
                  {"ok": report.ok, "problems": len(report.problems),
                   "first_bad_sequence": body["first_bad_sequence"]})
     if not report.ok:
-        svc.bus.publish(Event(
+        svc.bus.post(Event(
             "alert.raised", Target(kind="alert", court=rec.court, room=rec.room),
             {"source": "recorder", "severity": "critical", "recording": rec.id,
              "message": "recording failed its integrity check",

@@ -43,7 +43,7 @@ async def hold(request: web.Request) -> web.Response:
         raise ApiError(404, "not found")
     await audit(request, who, "recording.hold", rec.id, rec.court,
                 {"hold": held, "was": rec.legal_hold, "reason": reason})
-    svc.bus.publish(Event("recording.hold", target, {"recording": rec.id, "hold": held,
+    svc.bus.post(Event("recording.hold", target, {"recording": rec.id, "hold": held,
                                                      "by": who.username},
                           action="recording.view"))
     return web.json_response(recording_json(row))

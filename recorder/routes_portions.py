@@ -41,7 +41,7 @@ SLACK: Final = timedelta(seconds=1)
 
 def _publish(request: web.Request, rec: Recording, kind: str, data: dict[str, object]) -> None:
     # Only those who may seal learn the details; viewers learn it from the timeline.
-    services(request).bus.publish(Event(kind, recorder(request).target(rec),
+    services(request).bus.post(Event(kind, recorder(request).target(rec),
                                         {"recording": rec.id, **data},
                                         action="recording.seal"))
 

@@ -151,7 +151,7 @@ class RecorderService:
         if report.changed:
             log.warning("recordings reconciled", extra={"reconcile": vars(report)})
         if report.missing:
-            self.bus.publish(Event(
+            self.bus.post(Event(
                 "alert.raised", Target(kind="system"),
                 {"source": "recorder", "severity": "critical",
                  "message": f"{len(report.missing)} recorded segment file(s) are missing",
@@ -272,7 +272,7 @@ class RecorderService:
             return marker
 
         marker = await self.db.run(write)
-        self.bus.publish(Event("recording.marker", self.target(rec),
+        self.bus.post(Event("recording.marker", self.target(rec),
                                {"recording": rec.id, "kind": kind, "text": text,
                                 "author": author}, action="recording.view"))
         return marker
@@ -333,7 +333,7 @@ class RecorderService:
             listener(room.code, active.feed, active.hearing_ref, reason)
         if self.monitor is not None and active.own:
             self.monitor.set_status(room.code, "fault", f"recording failed: {reason}"[:120])
-        self.bus.publish(Event(
+        self.bus.post(Event(
             "alert.raised", Target(kind="alert", court=room.court, room=room.code),
             {"source": "recorder", "severity": "critical", "recording": active.recording_id,
              "feed": active.feed, "message": f"recording stopped: {reason}"},
@@ -387,7 +387,7 @@ class RecorderService:
     def _publish(self, kind: str, active: _Active, data: dict[str, Any]) -> None:
         target = Target(kind="recording", court=active.room.court, room=active.room.code,
                         feed=active.feed)
-        self.bus.publish(Event(kind, target, {"recording": active.recording_id,
+        self.bus.post(Event(kind, target, {"recording": active.recording_id,
                                               "feed": active.feed, **data},
                                action="recording.view"))
 

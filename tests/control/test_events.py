@@ -70,7 +70,8 @@ async def test_slow_subscriber_is_dropped_not_buffered() -> None:
     slow = bus.subscribe(maxsize=4)
     fast = bus.subscribe(maxsize=100)
     for i in range(50):
-        bus.publish(Event("room.status", Target(court="HL"), {"n": i}))
+        bus.post(Event("room.status", Target(court="HL"), {"n": i}))
+    await bus.drain()
     assert slow.overflowed and slow.closed and await slow.get() is None
     assert bus.subscriber_count == 1
     assert [(await fast.get()).data["n"] for _ in range(50)] == list(range(50))  # type: ignore[union-attr]
@@ -87,7 +88,7 @@ async def test_slow_websocket_client_is_disconnected(client: TestClient,
     # Never read: the socket buffers fill, then the bounded queue, then the client is dropped.
     big = "x" * 4000
     for i in range(3000):
-        services.bus.publish(Event("room.status", Target(court="HL"), {"n": i, "pad": big}))
+        services.bus.post(Event("room.status", Target(court="HL"), {"n": i, "pad": big}))
         if i % 100 == 0:
             await asyncio.sleep(0)
         if not (services.bus._subscribers & ours):

@@ -18,13 +18,9 @@ ROOM, FEED = "HL0102-01", "main"  # Daoli (HL0102), under Harbin (HL01)
 SIBLING = "HL0103-01"  # Nangang, Daoli's sibling
 
 
-def drain(sub) -> list:
-    out = []
-    while not sub._queue.empty():
-        ev = sub._queue.get_nowait()
-        if ev is not None:
-            out.append(ev)
-    return out
+async def drain(sub) -> list:
+    await sub.bus.drain()
+    return sub.ready()
 
 
 async def test_one_open_alert_per_room_feed_and_kind(mon: Monitoring, services: Services) -> None:
@@ -33,7 +29,7 @@ async def test_one_open_alert_per_room_feed_and_kind(mon: Monitoring, services: 
     again = await mon.alerts.raise_alert(ROOM, FEED, "frozen", value=40.0)
     other_feed = await mon.alerts.raise_alert(ROOM, "sub", "frozen")
     assert again.id == first.id and other_feed.id != first.id
-    raised = [e for e in drain(events) if e.kind == "alert.raised"]
+    raised = [e for e in await drain(events) if e.kind == "alert.raised"]
     assert len(raised) == 2 and raised[0].action == "alert.view"
     data = raised[0].data
     assert (data["room"], data["feed"], data["kind"], data["severity"]) == (
@@ -45,7 +41,7 @@ async def test_one_open_alert_per_room_feed_and_kind(mon: Monitoring, services: 
     cleared = await mon.alerts.clear_alert(ROOM, FEED, "frozen")
     assert cleared is not None and cleared.state == "cleared" and cleared.cleared_at
     assert await mon.alerts.clear_alert(ROOM, FEED, "frozen") is None
-    assert [e.kind for e in drain(events)] == ["alert.cleared"]
+    assert [e.kind for e in await drain(events)] == ["alert.cleared"]
     # Back within a minute: the same alert reopens rather than a new row per flap.
     back = await mon.alerts.raise_alert(ROOM, FEED, "frozen")
     assert back.id == first.id and back.reopened == 1 and back.cleared_at is None
@@ -91,7 +87,7 @@ async def test_escalation_when_a_hearing_is_live(mon: Monitoring, services: Serv
     [escalated] = await mon.alerts.hearing_started(ROOM)
     assert escalated.id == blur.id and escalated.severity == "major" and escalated.escalated
     assert await mon.alerts.hearing_started(ROOM) == []  # once
-    assert "alert.escalated" in [e.kind for e in drain(events)]
+    assert "alert.escalated" in [e.kind for e in await drain(events)]
     # A major alert escalated by a live hearing is critical: the room is at fault.
     await mon.alerts.raise_alert(ROOM, FEED, "frozen")
     assert services.monitor.get(ROOM).status == "fault"

@@ -51,12 +51,12 @@ async def test_events_are_signed_and_delivered(aiohttp_server) -> None:
     hooks = Webhooks(bus, settings(await start(aiohttp_server, receiver)))
     await hooks.start()
     try:
-        bus.publish(Event("room.status", ROOM, {"status": "live"}))
-        bus.publish(Event("stream.viewer_joined", ROOM, {"reader": "x"}))  # not wanted
-        bus.publish(Event("hearing.opened", ROOM, {"hearing": 7}, action="hearing.view"))
-        bus.publish(Event("hearing.opened", Target(kind="hearing", court="HL0102",
+        bus.post(Event("room.status", ROOM, {"status": "live"}))
+        bus.post(Event("stream.viewer_joined", ROOM, {"reader": "x"}))  # not wanted
+        bus.post(Event("hearing.opened", ROOM, {"hearing": 7}, action="hearing.view"))
+        bus.post(Event("hearing.opened", Target(kind="hearing", court="HL0102",
                                                    private=True), {"hearing": 8}))
-        bus.publish(Event("alert.raised", ROOM, {"kind": "frozen"}, action="alert.view"))
+        bus.post(Event("alert.raised", ROOM, {"kind": "frozen"}, action="alert.view"))
         assert await wait_until(lambda: len(receiver.got) == 3, 5)
     finally:
         await hooks.stop()
@@ -75,7 +75,7 @@ async def test_failures_are_retried_with_back_off(aiohttp_server) -> None:
     hooks = Webhooks(bus, settings(await start(aiohttp_server, receiver), retries=4))
     await hooks.start()
     try:
-        bus.publish(Event("recording.stopped", ROOM, {"recording": 1}))
+        bus.post(Event("recording.stopped", ROOM, {"recording": 1}))
         assert await wait_until(lambda: len(receiver.got) == 1, 5)
     finally:
         await hooks.stop()
@@ -89,7 +89,7 @@ async def test_a_refusal_is_not_retried_and_a_dead_receiver_is_given_up(aiohttp_
     hooks = Webhooks(bus, settings(await start(aiohttp_server, refusing), dead, retries=2))
     await hooks.start()
     try:
-        bus.publish(Event("alert.cleared", ROOM, {}))
+        bus.post(Event("alert.cleared", ROOM, {}))
         assert await wait_until(lambda: hooks.stats.failed == 2, 5)
     finally:
         await hooks.stop()
