@@ -22,9 +22,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from control.bus import Event
+from control.core import Core
 from control.db import Base, UTCDateTime, utcnow
 from control.errors import ApiError
-from control.http import Services
 from control.policy import Principal, Target
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def query_alerts(session: Session, q: AlertQuery) -> tuple[int, list[AlertView]]
 class AlertBook:
     """Raises, clears, acknowledges and escalates alerts; one change at a time."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
         # Wired by the hearing package: is a hearing live in this room now?
         self.hearing_live: Callable[[str], bool] = lambda room: False
@@ -362,7 +362,7 @@ class AlertBook:
         monitor.set_status(room, before)
 
 
-def visible_alert(view: AlertView | None, who: Principal, services: Services,
+def visible_alert(view: AlertView | None, who: Principal, services: Core,
                   action: str = "alert.view") -> AlertView:
     """The alert if `who` may do `action` on it, else 404 (its existence does not leak)."""
     if view is None or not services.policy.can(who, action, view.target):

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from control.http import require, services
+from control.http import core_of, require
 from control.policy import Target
 from media.probes import ProbeThresholds
 
@@ -23,7 +23,7 @@ PROBES = web.AppKey("probe_thresholds", dict[str, ProbeThresholds])
 @routes.get("/api/admin/settings")
 async def settings_view(request: web.Request) -> web.Response:
     await require(request, "user.manage", Target(kind="system"))
-    s = services(request).settings
+    s = core_of(request).settings
     retention = s.recorder.retention
     body: dict[str, Any] = {
         "config_file": str(s.config_file),

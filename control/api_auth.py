@@ -6,14 +6,7 @@ from aiohttp import web
 
 from control.auth import AuthError
 from control.errors import ApiError
-from control.http import (
-    bearer_token,
-    client_address,
-    field,
-    read_json,
-    require_user,
-    services,
-)
+from control.http import bearer_token, client_address, core_of, field, read_json, require_user
 from control.policy import Principal
 
 routes = web.RouteTableDef()
@@ -24,7 +17,7 @@ async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     username = field(body, "username", str, max_len=64).strip().lower()
     password = field(body, "password", str, max_len=256)
-    svc = services(request)
+    svc = core_of(request)
     address = client_address(request)
     try:
         token, who = await svc.auth.login(username, password, address)
@@ -53,7 +46,7 @@ async def login(request: web.Request) -> web.Response:
 @routes.post("/api/logout")
 async def logout(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     await svc.auth.logout(bearer_token(request))
     await svc.audit.record(who, "logout", f"user:{who.username}",
                            address=client_address(request))
@@ -71,7 +64,7 @@ async def me(request: web.Request) -> web.Response:
 def _describe(
     request: web.Request, username: str, role: str, court: str | None
 ) -> dict[str, str | None]:
-    node = services(request).registry.courts.get(court or "")
+    node = core_of(request).registry.courts.get(court or "")
     return {
         "username": username,
         "role": role,

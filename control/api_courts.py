@@ -9,7 +9,7 @@ from aiohttp import web
 
 from control.catalog import RoomQuery
 from control.errors import ApiError
-from control.http import principal, query_int, require, require_user, services
+from control.http import core_of, principal, query_int, require, require_user
 from control.monitoring import ROOM_STATES
 from control.policy import Target
 from control.province import COURT_CODE, ROOM_CODE
@@ -22,7 +22,7 @@ MAX_PAGE = 1000
 @routes.get("/api/courts")
 async def courts(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     visible = svc.policy.visible_courts(who)
     reg = svc.registry
     counts = {code: len(reg.rooms_of((code,))) for code in visible}
@@ -49,7 +49,7 @@ async def courts(request: web.Request) -> web.Response:
 @routes.get("/api/courtrooms")
 async def courtrooms(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     visible = svc.policy.visible_courts(who, "room.status")
     court = request.query.get("court", "")
     if court:
@@ -80,7 +80,7 @@ async def courtrooms(request: web.Request) -> web.Response:
 @routes.get("/api/courtrooms/{code}")
 async def courtroom(request: web.Request) -> web.Response:
     code = request.match_info["code"]
-    svc = services(request)
+    svc = core_of(request)
     room = svc.registry.rooms.get(code) if ROOM_CODE.match(code) else None
     if room is None:
         await require_user(request)

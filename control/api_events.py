@@ -9,7 +9,7 @@ import logging
 
 from aiohttp import WSMsgType, web
 
-from control.http import principal, services
+from control.http import core_of, principal
 from control.policy import Principal
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def _first_message_token(ws: web.WebSocketResponse) -> str:
 
 @routes.get("/api/events")
 async def events(request: web.Request) -> web.WebSocketResponse:
-    svc = services(request)
+    svc = core_of(request)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096)
     await ws.prepare(request)
     who: Principal | None = await principal(request)

@@ -29,17 +29,9 @@ from control.alerts import (
     query_alerts,
     visible_alert,
 )
+from control.core import CORE
 from control.errors import ApiError
-from control.http import (
-    SERVICES,
-    client_address,
-    field,
-    query_int,
-    read_json,
-    require,
-    require_user,
-    services,
-)
+from control.http import client_address, core_of, field, query_int, read_json, require, require_user
 from control.live import LIVE
 from control.metrics import METRICS, Metrics, MetricsAccess
 from control.models import AuditEvent
@@ -76,8 +68,8 @@ def add_monitoring(app: web.Application, *, webhooks: WebhookSettings | None = N
                    thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES,
                    upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None
                    ) -> Monitoring:
-    """Wire monitoring into `app`; call after `app[SERVICES]` and `app[LIVE]` are set."""
-    svc, live = app[SERVICES], app[LIVE]
+    """Wire monitoring into `app`; call after `app[CORE]` and `app[LIVE]` are set."""
+    svc, live = app[CORE], app[LIVE]
     alerts = AlertBook(svc)
     load = NodeLoad(live.streams, recordings=recordings)
     metrics = Metrics(svc, load, alerts, access)
@@ -112,7 +104,7 @@ def _monitoring(request: web.Request) -> Monitoring:
 async def _courts(request: web.Request, action: str) -> tuple[Principal, frozenset[str]]:
     """The caller's courts for `action`, narrowed to `?court=` (its subtree) when given."""
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     visible = svc.policy.visible_courts(who, action)
     if not visible:
         raise ApiError(403, "forbidden", {"action": action})
@@ -140,7 +132,7 @@ async def list_alerts(request: web.Request) -> web.Response:
         raise ApiError(400, "malformed room code")
     q = AlertQuery(courts, kind, state, room, query_int(request, "limit", 100, 1, MAX_PAGE),
                    query_int(request, "offset", 0, 0, 10_000_000))
-    total, rows = await services(request).db.run(lambda s: query_alerts(s, q))
+    total, rows = await core_of(request).db.run(lambda s: query_alerts(s, q))
     return web.json_response({"total": total, "limit": q.limit, "offset": q.offset,
                               "items": [a.to_json() for a in rows]})
 
@@ -150,7 +142,7 @@ async def _alert(request: web.Request, action: str) -> tuple[Principal, AlertVie
     raw = request.match_info["id"]
     if not raw.isdigit() or len(raw) > 12:
         raise ApiError(404, "unknown alert")
-    svc = services(request)
+    svc = core_of(request)
     alert_id = int(raw)
     view = await svc.db.run(lambda s: AlertView.of(r) if (r := s.get(Alert, alert_id)) else None)
     view = visible_alert(view, who, svc)
@@ -208,7 +200,7 @@ def _audit_json(row: AuditEvent) -> dict[str, Any]:
 @routes.get("/api/audit")
 async def audit_query(request: web.Request) -> web.Response:
     who, courts = await _courts(request, "audit.view")
-    svc = services(request)
+    svc = core_of(request)
     where: list[ColumnElement[bool]] = []
     # Records without a court (system actions) only the province-wide see, unfiltered.
     province_wide = svc.policy.can(who, "audit.view", Target(kind="system"))
@@ -251,7 +243,7 @@ async def audit_query(request: web.Request) -> web.Response:
 
 @routes.get("/api/audit/verify")
 async def audit_verify(request: web.Request) -> web.Response:
-    svc = services(request)
+    svc = core_of(request)
     # The whole chain spans every court: only the province-wide may check it.
     who = await require(request, "audit.view", Target(kind="system"))
     records = await svc.db.run(

@@ -14,15 +14,7 @@ from sqlalchemy.orm import Session
 
 from control.auth import AuthError, add_user, set_password, validate_account
 from control.errors import ApiError
-from control.http import (
-    client_address,
-    field,
-    query_int,
-    read_fields,
-    read_json,
-    require,
-    services,
-)
+from control.http import client_address, core_of, field, query_int, read_fields, read_json, require
 from control.models import AuthToken, User
 from control.policy import Principal, Target
 
@@ -44,7 +36,7 @@ async def _admin(request: web.Request) -> Principal:
 
 async def _audit(request: web.Request, who: Principal, action: str, username: str,
                  detail: dict[str, Any]) -> None:
-    await services(request).audit.record(who, action, f"user:{username}",
+    await core_of(request).audit.record(who, action, f"user:{username}",
                                          address=client_address(request), detail=detail)
 
 
@@ -79,7 +71,7 @@ async def list_users(request: web.Request) -> web.Response:
                                .limit(limit).offset(offset))
         return total, [user_json(u) for u in rows]
 
-    total, items = await services(request).db.run(run)
+    total, items = await core_of(request).db.run(run)
     return web.json_response({"total": total, "items": items, "limit": limit, "offset": offset})
 
 
@@ -92,7 +84,7 @@ async def create_user(request: web.Request) -> web.Response:
     court = field(body, "court", str, required=False, max_len=16)
     password = field(body, "password", str, max_len=256)
     name = field(body, "display_name", str, required=False, max_len=128) or ""
-    svc = services(request)
+    svc = core_of(request)
     user = await svc.db.run(_run_account(
         lambda s: user_json(add_user(s, svc.registry, username, role, court, password, name))))
     await _audit(request, who, "user.create", username, {"role": role, "court": court})
@@ -108,7 +100,7 @@ async def change_user(request: web.Request) -> web.Response:
         raise ApiError(409, "administrators cannot disable or demote themselves")
     active = field(body, "active", bool, required=False)
     name = field(body, "display_name", str, required=False, max_len=128)
-    svc = services(request)
+    svc = core_of(request)
 
     def change(session: Session) -> dict[str, Any]:
         user = session.scalar(select(User).where(User.username == username))
@@ -141,7 +133,7 @@ async def reset_password(request: web.Request) -> web.Response:
     who = await _admin(request)
     username = request.match_info["username"][:64]
     password = field(await read_json(request), "password", str, max_len=256)
-    svc = services(request)
+    svc = core_of(request)
     await svc.db.run(_run_account(lambda s: set_password(s, username, password)))
     svc.auth.forget_user(username)
     await _audit(request, who, "user.password", username, {})

@@ -22,9 +22,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from control.alerts import Alert, AlertView, visible_alert
+from control.core import CORE
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import SERVICES, field, read_json, require_user, services
+from control.http import core_of, field, read_json, require_user
 from control.live import LIVE, room_path
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
@@ -36,8 +37,8 @@ routes = web.RouteTableDef()
 
 
 def add_walls(app: web.Application) -> WallBoard:
-    """Mount the wall routes; call after `app[SERVICES]` and `app[LIVE]` are set."""
-    board = WallBoard(app[SERVICES])
+    """Mount the wall routes; call after `app[CORE]` and `app[LIVE]` are set."""
+    board = WallBoard(app[CORE])
     app[WALLS] = board
     app.add_routes(routes)
     return board
@@ -65,7 +66,7 @@ async def _wall_user(request: web.Request) -> Principal:
 @routes.get("/api/walls/mine")
 async def my_layouts(request: web.Request) -> web.Response:
     who = await _wall_user(request)
-    rows = await services(request).db.run(lambda s: [layout_json(r) for r in s.scalars(
+    rows = await core_of(request).db.run(lambda s: [layout_json(r) for r in s.scalars(
         select(WallLayout).where(WallLayout.user_id == who.user_id)
         .order_by(WallLayout.updated_at.desc(), WallLayout.id.desc()))])
     return web.json_response({"layouts": rows})
@@ -92,14 +93,14 @@ async def save_layout(request: web.Request) -> web.Response:
         session.flush()
         return layout_json(row)
 
-    return web.json_response(await services(request).db.run(write))
+    return web.json_response(await core_of(request).db.run(write))
 
 
 @routes.delete("/api/walls/mine/{name}")
 async def delete_layout(request: web.Request) -> web.Response:
     who = await _wall_user(request)
     name = _name(request.match_info["name"])
-    gone = await services(request).db.run(lambda s: getattr(s.execute(delete(WallLayout).where(
+    gone = await core_of(request).db.run(lambda s: getattr(s.execute(delete(WallLayout).where(
         WallLayout.user_id == who.user_id, WallLayout.name == name)), "rowcount", 0))
     if not gone:
         raise ApiError(404, "unknown layout")
@@ -111,7 +112,7 @@ async def delete_layout(request: web.Request) -> web.Response:
 @routes.get("/api/walls/feeds")
 async def live_feeds(request: web.Request) -> web.Response:
     who = await _wall_user(request)
-    svc, streams = services(request), request.config_dict[LIVE].streams
+    svc, streams = core_of(request), request.config_dict[LIVE].streams
     codes = [c for c in request.query.get("rooms", "").split(",") if c]
     if len(codes) > MAX_FEED_ROOMS:
         raise ApiError(400, f"at most {MAX_FEED_ROOMS} rooms")
@@ -194,7 +195,7 @@ def _tile(request: web.Request) -> int:
 async def push_tile(request: web.Request) -> web.Response:
     who, view = await _wall(request)
     tile = _tile(request)
-    board, svc = _board(request), services(request)
+    board, svc = _board(request), core_of(request)
     body = await read_json(request)
     if body.get("alert") is not None:
         alert_id = field(body, "alert", int)

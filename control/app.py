@@ -20,9 +20,9 @@ from control.auth import Authenticator
 from control.bus import EventBus
 from control.catalog import RoomCatalog
 from control.config import ConfigError, Settings
+from control.core import CORE, Core
 from control.db import Database
 from control.errors import error_middleware
-from control.http import SERVICES, Services
 from control.metrics import MetricsAccess, http_middleware
 from control.monitoring import RoomMonitor
 from control.policy import Policy
@@ -43,7 +43,7 @@ log = logging.getLogger("courtav")
 TOKEN_PURGE_S = 3600.0
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings) -> Core:
     """Open the database, bring it in line with the province file and load the registry."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.recordings_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +58,7 @@ def build_services(settings: Settings) -> Services:
         registry = CourtRegistry.load(session)
     bus = EventBus()
     monitor = RoomMonitor(registry, bus)
-    return Services(
+    return Core(
         settings=settings,
         db=db,
         registry=registry,
@@ -91,7 +91,7 @@ HEARING_RECORDING = web.AppKey("hearing_recording", HearingRecording)
 
 
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
-    svc = app[SERVICES]
+    svc = app[CORE]
 
     async def purge() -> None:
         while True:
@@ -142,7 +142,7 @@ def redaction_rules_of(settings: Settings) -> RedactionRules:
     return RedactionRules(**values)
 
 
-def create_app(settings: Settings, services: Services | None = None, *,
+def create_app(settings: Settings, services: Core | None = None, *,
                probe_thresholds: Mapping[str, ProbeThresholds] | None = None,
                metrics_access: MetricsAccess | None = None) -> web.Application:
     """The courtav application; `services` may be passed in by tests that share them."""
@@ -150,7 +150,7 @@ def create_app(settings: Settings, services: Services | None = None, *,
         middlewares=[http_middleware, error_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
-    app[SERVICES] = services = services or build_services(settings)
+    app[CORE] = services = services or build_services(settings)
     app[live.LIVE] = media = live.LiveMedia(services)
     rec = RecorderService(services.db, services.bus, services.registry, media.streams,
                           settings.recordings_dir, segment_s=settings.recorder.segment_s,

@@ -1,49 +1,22 @@
-"""Request plumbing shared by every route: services, the caller, JSON bodies, paging."""
+"""Request plumbing shared by every route: the caller, JSON bodies, path ids, paging."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from control.core import CORE, Core
 from control.errors import ApiError
 from control.policy import PUBLIC, Principal, Target
 
-if TYPE_CHECKING:
-    from control.audit import AuditLog
-    from control.auth import Authenticator
-    from control.bus import EventBus
-    from control.catalog import RoomCatalog
-    from control.config import Settings
-    from control.db import Database
-    from control.monitoring import RoomMonitor
-    from control.policy import Policy
-    from control.registry import CourtRegistry
-
-
-@dataclass
-class Services:
-    """Everything a route may need, built once by the app factory."""
-
-    settings: Settings
-    db: Database
-    registry: CourtRegistry
-    policy: Policy
-    bus: EventBus
-    monitor: RoomMonitor
-    auth: Authenticator
-    audit: AuditLog
-    catalog: RoomCatalog
-
-
-SERVICES = web.AppKey("services", Services)
 _PRINCIPAL = web.RequestKey("principal", Principal)
 
 
-def services(request: web.Request) -> Services:
-    return request.config_dict[SERVICES]
+def core_of(request: web.Request) -> Core:
+    """The node's core services, set by `create_app`."""
+    return request.config_dict[CORE]
 
 
 def bearer_token(request: web.Request) -> str:
@@ -61,7 +34,7 @@ async def principal(request: web.Request) -> Principal:
     if cached is not None:
         return cached
     token = bearer_token(request)
-    who = (await services(request).auth.resolve(token) if token else None) or PUBLIC
+    who = (await core_of(request).auth.resolve(token) if token else None) or PUBLIC
     request[_PRINCIPAL] = who
     return who
 
@@ -77,7 +50,7 @@ async def require(request: web.Request, action: str, target: Target,
                   hide: bool = False) -> Principal:
     """Allow or raise: 401 for the anonymous, 403 (or 404 when `hide`) for others."""
     who = await principal(request)
-    if services(request).policy.can(who, action, target):
+    if core_of(request).policy.can(who, action, target):
         return who
     if who.is_anonymous:
         raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from control.bus import Event
+from control.core import Core
 from control.errors import ApiError
-from control.http import Services, require
+from control.http import require
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from media import MediaServer, MediaSettings, SessionEvent, StreamEvent, StreamRegistry
@@ -50,7 +51,7 @@ class _Thumb:
 class LiveMedia:
     """The media server of this node, with the control plane's policy, bus and audit."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
         ice = services.settings.ice
         self.settings = MediaSettings(

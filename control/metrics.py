@@ -21,12 +21,12 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from control.errors import ApiError, Handler
-from control.http import principal, services
+from control.http import core_of, principal
 from control.policy import Target
 
 if TYPE_CHECKING:
     from control.alerts import AlertBook
-    from control.http import Services
+    from control.core import Core
     from control.operations import NodeLoad
     from control.webhooks import Webhooks
     from media.probeset import ProbeSet
@@ -45,7 +45,7 @@ class MetricsAccess:
 class Metrics:
     """The node's metrics registry; `probes` and `webhooks` are attached when they exist."""
 
-    def __init__(self, services: Services, load: NodeLoad, alerts: AlertBook,
+    def __init__(self, services: Core, load: NodeLoad, alerts: AlertBook,
                  access: MetricsAccess | None = None) -> None:
         self.services = services
         self.load = load
@@ -152,7 +152,7 @@ async def metrics(request: web.Request) -> web.Response:
         if who.is_anonymous:
             raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
         # Admin only: a province-wide system target no court-bound role reaches.
-        if not services(request).policy.can(who, "system.metrics", Target(kind="system")):
+        if not core_of(request).policy.can(who, "system.metrics", Target(kind="system")):
             raise ApiError(403, "forbidden", {"action": "metrics"})
     return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from control.alerts import SEVERITIES, AlertBook, AlertView, Upcoming, iso
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.live import ROOM_PATH, LiveMedia, room_path
 from control.monitoring import ROOM_STATES
 from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
@@ -121,7 +121,7 @@ def _worst(alerts: list[AlertView]) -> int:
 class OperationsView:
     """The province summary: rooms by state per court subtree, rooms needing attention, nodes."""
 
-    def __init__(self, services: Services, alerts: AlertBook, load: NodeLoad) -> None:
+    def __init__(self, services: Core, alerts: AlertBook, load: NodeLoad) -> None:
         self.services = services
         self.alerts = alerts
         self.load = load
@@ -212,7 +212,7 @@ class OperationsView:
 class FeedWatch:
     """Probes every live feed of this node and raises or clears alerts from the findings."""
 
-    def __init__(self, services: Services, live: LiveMedia, alerts: AlertBook, *,
+    def __init__(self, services: Core, live: LiveMedia, alerts: AlertBook, *,
                  on_timing: Callable[[str, float], None] | None = None,
                  upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None,
                  thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES) -> None:

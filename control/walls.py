@@ -19,9 +19,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from control.alerts import iso
 from control.bus import Event
+from control.core import Core
 from control.db import Base, UTCDateTime, utcnow
 from control.errors import ApiError
-from control.http import Services
 from control.policy import Principal, Target
 from control.province import ROOM_CODE
 
@@ -103,7 +103,7 @@ def fit(tiles: list[Any], size: int) -> list[Any]:
 class WallRules:
     """Checks what a principal may put on a wall; errors never reveal rooms out of scope."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
 
     def size(self, value: Any) -> int:
@@ -159,7 +159,7 @@ class WallRules:
 class WallBoard:
     """Shared walls: created by court leaders, fed tile by tile, each change on the bus."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
         self.rules = WallRules(services)
         self._lock = asyncio.Lock()  # one change at a time on this node; versions across nodes

@@ -18,14 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from control.bus import Event
 from control.db import utcnow
-from control.http import (
-    bearer_token,
-    client_address,
-    field,
-    read_fields,
-    require_user,
-    services,
-)
+from control.http import bearer_token, client_address, core_of, field, read_fields, require_user
 from control.policy import Principal
 from hearing import consultation as consult
 from hearing.access import hearing_target
@@ -68,7 +61,7 @@ def _linked(session: Session, site: RemoteSite, hearing_id: int) -> Hearing:
 @as_api_errors
 async def site_hearings(request: web.Request) -> web.Response:
     """The site's arraignments: coming within a week, live, or ended and open for signing."""
-    svc = services(request)
+    svc = core_of(request)
     site = await require_site(svc, request)
     now = utcnow()
 
@@ -117,7 +110,7 @@ async def confirm_identity(request: web.Request) -> web.Response:
     body = await read_fields(request, {"party_id", "note"})
     party_id = field(body, "party_id", int)
     note = text(body, "note", 200)
-    svc = services(request)
+    svc = core_of(request)
     now = utcnow()
 
     def write(session: Session) -> tuple[dict[str, Any], Hearing]:
@@ -150,7 +143,7 @@ async def confirm_identity(request: web.Request) -> web.Response:
 @as_api_errors
 async def record(request: web.Request) -> web.Response:
     """The hearing record text and its SHA-256: for the linked site and for staff."""
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
     site = await require_site(svc, request) if looks_like_credential(
         bearer_token(request)) else None
@@ -215,7 +208,7 @@ def _store(session: Session, site: RemoteSite, hearing_id: int, png: Png, wanted
 @as_api_errors
 async def sign(request: web.Request) -> web.Response:
     """The defendant's signature, drawn at the site, of the record whose SHA-256 is given."""
-    svc = services(request)
+    svc = core_of(request)
     site = await require_site(svc, request)
     hearing_id = path_id(request)
     body = await read_fields(request, {"png", "record_sha256", "party_id"})
@@ -240,7 +233,7 @@ async def sign(request: web.Request) -> web.Response:
 @as_api_errors
 async def signatures(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
 
     def load(session: Session) -> list[dict[str, Any]]:
@@ -256,7 +249,7 @@ async def signatures(request: web.Request) -> web.Response:
 @as_api_errors
 async def signature_image(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     hearing_id, sig_id = path_id(request), path_id(request, "sig_id")
 
     def load(session: Session) -> bytes:
@@ -282,7 +275,7 @@ async def issue_code(request: web.Request) -> web.Response:
     hearing_id = path_id(request)
     body = await read_fields(request, {"party_id"})
     party_id = field(body, "party_id", int)
-    svc = services(request)
+    svc = core_of(request)
     now = utcnow()
 
     def write(session: Session) -> tuple[dict[str, Any], str, Hearing]:
@@ -302,7 +295,7 @@ async def issue_code(request: web.Request) -> web.Response:
 @as_api_errors
 async def open_consultation(request: web.Request) -> web.Response:
     """The lawyer spends their code (Bearer) on a consultation and gets its private key."""
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
     code = bearer_token(request)
     if not code.startswith(consult.CODE_PREFIX):
@@ -320,7 +313,7 @@ async def open_consultation(request: web.Request) -> web.Response:
 @routes.delete("/api/hearings/{id}/consultations/{cid}")
 @as_api_errors
 async def end_consultation(request: web.Request) -> web.Response:
-    svc = services(request)
+    svc = core_of(request)
     hearing_id, cid = path_id(request), request.match_info["cid"]
     if not consult.CONSULT_PATH.match(f"consult/{cid}/site"):
         raise HearingError(404, "not found")

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from control.http import (
     client_address,
+    core_of,
     field,
     only_fields,
     query_int,
     read_fields,
     read_json,
     require_user,
-    services,
 )
 from hearing import cases
 from hearing.access import reach
@@ -82,7 +82,7 @@ async def file_case(request: web.Request) -> web.Response:
 @as_api_errors
 async def search(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     where = reach(svc.policy, who)
     status = request.query.get("status") or None
     if status is not None and status not in CASE_STATUSES:
@@ -110,7 +110,7 @@ async def search(request: web.Request) -> web.Response:
 @as_api_errors
 async def read_case(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     case_id = path_id(request)
     return reply(await svc.db.run(functools.partial(
         cases.get_case, policy=svc.policy, who=who, case_id=case_id)))
@@ -156,7 +156,7 @@ async def add_parties(request: web.Request) -> web.Response:
 @as_api_errors
 async def list_parties(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     case_id = path_id(request)
     parties = await svc.db.run(functools.partial(
         cases.list_parties, policy=svc.policy, who=who, case_id=case_id))
@@ -168,7 +168,7 @@ async def list_parties(request: web.Request) -> web.Response:
 async def redaction_preview(request: web.Request) -> web.Response:
     """The text as it would be published, redacted with this case's parties and the rules."""
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     case_id = path_id(request)
     body = await read_json(request)
     original = text(body, "text", MAX_REDACT_CHARS, required=True)

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from control.db import utcnow
-from control.http import client_address, field, read_fields, require_user, services
+from control.http import client_address, core_of, field, read_fields, require_user
 from hearing.disclosure import (
     BROADCASTS,
     publication_json,
@@ -33,7 +33,7 @@ MAX_DOCUMENT_CHARS = 200_000
 async def broadcast(request: web.Request) -> web.Response:
     """`{"approved": true}` by a court leader puts a public hearing on air while it is live."""
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
     body = await read_fields(request, {"approved"})
     approved = bool(field(body, "approved", bool))
@@ -55,7 +55,7 @@ async def broadcast(request: web.Request) -> web.Response:
 async def publish(request: web.Request) -> web.Response:
     """Publish a document (`title`, `text`) or a recording (`recording_id`) of the case."""
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     case_id = path_id(request)
     body = await read_fields(request, {"kind", "title", "text", "recording_id"})
     kind = text(body, "kind", 16, required=True)
@@ -97,7 +97,7 @@ async def publish(request: web.Request) -> web.Response:
 @as_api_errors
 async def withdraw_publication(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     pub_id = path_id(request)
     now = utcnow()
     result = await svc.db.run(lambda s: publication_json(

@@ -9,15 +9,8 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from control.http import (
-    Services,
-    client_address,
-    field,
-    query_int,
-    read_fields,
-    require_user,
-    services,
-)
+from control.core import Core
+from control.http import client_address, core_of, field, query_int, read_fields, require_user
 from control.policy import Principal
 from hearing.access import hearing_target, reach
 from hearing.bench import MAX_PANEL, Bench
@@ -86,7 +79,7 @@ async def schedule(request: web.Request) -> web.Response:
 @as_api_errors
 async def listing(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     where = reach(svc.policy, who)
     states = tuple(s for s in request.query.get("state", "").split(",") if s)
     if not set(states) <= set(STATES):
@@ -113,7 +106,7 @@ def _instant_query(request: web.Request, name: str) -> datetime | None:
 
 
 def _detail(session: Session, who: Principal, hearing_id: int,
-            svc: Services) -> dict[str, Any]:
+            svc: Core) -> dict[str, Any]:
     h = load_hearing(session, svc.policy, who, hearing_id)
     body = hearing_json(h)
     gaps = session.scalars(select(RecordingGap).where(RecordingGap.hearing_id == h.id)
@@ -132,7 +125,7 @@ def _detail(session: Session, who: Principal, hearing_id: int,
 @as_api_errors
 async def read_hearing(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
     return reply(await svc.db.run(lambda s: _detail(s, who, hearing_id, svc)))
 
@@ -176,7 +169,7 @@ async def transition(request: web.Request) -> web.Response:
     reason = text(body, "reason", 512)
     lifecycle = desk(request).lifecycle
     await lifecycle.transition(who, hearing_id, to, reason, client_address(request))
-    svc = services(request)
+    svc = core_of(request)
     return reply(await svc.db.run(lambda s: _detail(s, who, hearing_id, svc)))
 
 
@@ -184,7 +177,7 @@ async def transition(request: web.Request) -> web.Response:
 @as_api_errors
 async def log(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
 
     def events(session: Session) -> list[dict[str, Any]]:
@@ -201,7 +194,7 @@ async def log(request: web.Request) -> web.Response:
 @as_api_errors
 async def gaps(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     hearing_id = path_id(request)
     detail = await svc.db.run(lambda s: _detail(s, who, hearing_id, svc))
     return reply({"gaps": detail["gaps"]})

@@ -11,7 +11,7 @@ from typing import Final
 
 from aiohttp import web
 
-from control.http import query_int, services
+from control.http import core_of, query_int
 from control.live import LIVE
 from control.policy import PUBLIC
 from control.province import COURT_CODE
@@ -45,7 +45,7 @@ def _courts(request: web.Request) -> frozenset[str] | None:
     court = request.query.get("court", "")
     if not court:
         return None
-    registry = services(request).registry
+    registry = core_of(request).registry
     if not COURT_CODE.match(court) or court not in registry.courts:
         raise HearingError(404, "unknown court", {"court": court[:16]})
     return registry.subtree(court)
@@ -54,7 +54,7 @@ def _courts(request: web.Request) -> frozenset[str] | None:
 @routes.get("/api/public/schedule")
 @as_api_errors
 async def schedule(request: web.Request) -> web.Response:
-    svc = services(request)
+    svc = core_of(request)
     offset = utc_offset(request.query.get("tz"), desk(request).utc_offset)
     start, end = window(request.query.get("day"), request.query.get("week"), offset)
     courts, rules = _courts(request), desk(request).rules
@@ -68,7 +68,7 @@ async def schedule(request: web.Request) -> web.Response:
 @routes.get("/api/public/live")
 @as_api_errors
 async def on_air(request: web.Request) -> web.Response:
-    svc = services(request)
+    svc = core_of(request)
     rules, live = desk(request).rules, request.config_dict[LIVE]
     air = dict(request.config_dict[BROADCASTS].on_air)
     items = await svc.db.run(lambda s: on_air_json(s, svc.policy, svc.registry, rules, air))
@@ -82,7 +82,7 @@ async def on_air(request: web.Request) -> web.Response:
 async def _live_recording(request: web.Request) -> Recording:
     """The running recording of the main feed of a hearing on air, else 404."""
     hearing_id = path_id(request)
-    svc = services(request)
+    svc = core_of(request)
     air = request.config_dict[BROADCASTS].on_air
     room = next((r for r, h in air.items() if h == hearing_id), None)
     info = svc.registry.rooms.get(room) if room else None
@@ -96,12 +96,12 @@ async def _live_recording(request: web.Request) -> Recording:
 
 async def _published(request: web.Request) -> Recording:
     pub_id = path_id(request)
-    return await services(request).db.run(lambda s: published_recording(s, pub_id))
+    return await core_of(request).db.run(lambda s: published_recording(s, pub_id))
 
 
 async def _playlist(request: web.Request, rec: Recording, cache: str) -> web.Response:
     hidden = await withheld(request, PUBLIC, rec)  # confidential and sealed portions
-    text, _count = await services(request).db.run(
+    text, _count = await core_of(request).db.run(
         lambda s: build_playlist(s, rec, None, None, hidden.spans))
     return web.Response(text=text, content_type=HLS_TYPE, headers={"Cache-Control": cache})
 
@@ -126,7 +126,7 @@ async def live_segment(request: web.Request) -> web.StreamResponse:
 @routes.get("/api/public/publications")
 @as_api_errors
 async def publications(request: web.Request) -> web.Response:
-    svc = services(request)
+    svc = core_of(request)
     kind = request.query.get("kind") or None
     if kind not in (None, "document", "recording"):
         raise HearingError(400, "unknown kind", {"allowed": ["document", "recording"]})
@@ -141,7 +141,7 @@ async def publications(request: web.Request) -> web.Response:
 @routes.get("/api/public/documents/{id}")
 @as_api_errors
 async def document(request: web.Request) -> web.Response:
-    svc = services(request)
+    svc = core_of(request)
     pub_id, rules = path_id(request), desk(request).rules
     doc = await svc.db.run(lambda s: public_document(s, svc.registry, rules, pub_id))
     return reply(doc, headers=_SHORT)

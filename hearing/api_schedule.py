@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from control.http import require_user, services
+from control.http import core_of, require_user
 from hearing.access import reach
 from hearing.errors import HearingError, as_api_errors
 from hearing.http import court_scope, desk, reply, room_scope
@@ -67,7 +67,7 @@ def _tz_text(offset: timedelta) -> str:
 @as_api_errors
 async def schedule(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     where = reach(svc.policy, who)
     offset = utc_offset(request.query.get("tz"), desk(request).utc_offset)
     start, end = window(request.query.get("day"), request.query.get("week"), offset)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from control.db import utcnow
-from control.http import client_address, field, read_fields, require, require_user, services
+from control.http import client_address, core_of, field, read_fields, require, require_user
 from control.policy import Target
 from hearing.arraignment import ARRAIGNMENT
 from hearing.errors import HearingError, as_api_errors
@@ -30,7 +30,7 @@ async def _cut(request: web.Request, code: str) -> None:
 async def create(request: web.Request) -> web.Response:
     who = await require(request, "site.manage", _MANAGE)
     body = await read_fields(request, {"code", "name", "kind", "court"})
-    svc = services(request)
+    svc = core_of(request)
     code, court = text(body, "code", 24, required=True), text(body, "court", 16, required=True)
     name, kind = text(body, "name", 128, required=True), text(body, "kind", 24, required=True)
     now = utcnow()
@@ -46,7 +46,7 @@ async def create(request: web.Request) -> web.Response:
 @as_api_errors
 async def listing(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     courts: frozenset[str] | None = None
     if not svc.policy.can(who, "site.manage", _MANAGE):
         courts = svc.policy.visible_courts(who, "hearing.schedule")
@@ -60,7 +60,7 @@ async def listing(request: web.Request) -> web.Response:
 @as_api_errors
 async def rotate(request: web.Request) -> web.Response:
     who = await require(request, "site.manage", _MANAGE)
-    svc = services(request)
+    svc = core_of(request)
     code, now = request.match_info["code"], utcnow()
     site, credential = await svc.db.run(lambda s: rotate_credential(s, code, now))
     await _cut(request, site["code"])
@@ -79,7 +79,7 @@ async def change(request: web.Request) -> web.Response:
     name = field(body, "name", str, required=False, max_len=128)
     if enabled is None and name is None:
         raise HearingError(400, "nothing to change", {"allowed": ["enabled", "name"]})
-    svc = services(request)
+    svc = core_of(request)
     code = request.match_info["code"]
     site = await svc.db.run(lambda s: change_site(s, code, enabled, name))
     if enabled is False:

@@ -25,9 +25,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from control.bus import Event
+from control.core import CORE, Core
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import SERVICES, Services, require, require_user
+from control.http import require, require_user
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from hearing.access import hearing_target
@@ -82,7 +83,7 @@ def auto_recess(session: Session, hearing_id: int) -> bool:
 class Arraignment:
     """Stream access of remote sites, the recording of their feed, automatic recess."""
 
-    def __init__(self, services: Services, lifecycle: Lifecycle, recording: HearingRecording,
+    def __init__(self, services: Core, lifecycle: Lifecycle, recording: HearingRecording,
                  streams: StreamRegistry, server: MediaServer) -> None:
         self.services, self.lifecycle, self.recording = services, lifecycle, recording
         self.streams, self.server = streams, server
@@ -240,7 +241,7 @@ def mount(app: web.Application, lifecycle: Lifecycle, recording: HearingRecordin
 
     Call after the media plane's cleanup context is added, so that this one stops first; the
     caller gives its authorizers and stream listener to the media plane."""
-    arraignment = Arraignment(app[SERVICES], lifecycle, recording, streams, server)
+    arraignment = Arraignment(app[CORE], lifecycle, recording, streams, server)
     app[ARRAIGNMENT] = arraignment
     app[CONSULTATIONS] = arraignment.consultations
     recording.extra_feeds.append(arraignment.site_feeds)

@@ -24,9 +24,10 @@ from aiohttp import web
 from sqlalchemy import ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from control.core import Core
 from control.db import Base, UTCDateTime, utcnow
 from control.errors import ApiError
-from control.http import Services, bearer_token, require
+from control.http import bearer_token, require
 from control.policy import Target
 from hearing.errors import HearingError
 from hearing.lifecycle import ACTIVE
@@ -152,7 +153,7 @@ def open_for_site(session: Session, site: str, now: datetime) -> list[dict[str, 
 class Consultations:
     """Who may publish or view `consult/<c>/<side>`: the two ends, and nobody else."""
 
-    def __init__(self, services: Services, server: MediaServer) -> None:
+    def __init__(self, services: Core, server: MediaServer) -> None:
         self.services, self.server = services, server
 
     async def endpoint(self, request: web.Request, consultation_id: str) -> tuple[str, str]:

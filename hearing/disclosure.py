@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from control.http import Services
+from control.core import Core
 from control.policy import Policy, Principal
 from hearing.access import case_staff, case_target, ensure
 from hearing.cases import broadcast_blockers
@@ -47,7 +47,7 @@ def on_air_rows(session: Session, room: str | None = None) -> list[Hearing]:
 class Broadcasts:
     """Which rooms are on air now (room -> hearing id), kept in memory for the WHEP check."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
         self.on_air: dict[str, int] = {}
         # Told a room that is off air: hang up the public's viewers of it.

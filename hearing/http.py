@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from control.http import field, path_number, services
+from control.http import core_of, field, path_number
 from control.province import COURT_CODE, ROOM_CODE
 from hearing.access import Reach
 from hearing.errors import HearingError
@@ -36,7 +36,7 @@ def court_scope(request: web.Request, reach: Reach) -> frozenset[str] | None:
     court = request.query.get("court", "")
     if not court:
         return None
-    registry = services(request).registry
+    registry = core_of(request).registry
     if not COURT_CODE.match(court) or court not in reach.courts:
         raise HearingError(404, "unknown court", {"court": court[:32]})
     return registry.subtree(court) & reach.courts
@@ -47,7 +47,7 @@ def room_scope(request: web.Request, reach: Reach) -> str | None:
     room = request.query.get("room", "")
     if not room:
         return None
-    info = services(request).registry.rooms.get(room) if ROOM_CODE.match(room) else None
+    info = core_of(request).registry.rooms.get(room) if ROOM_CODE.match(room) else None
     if info is None or info.court not in reach.courts:
         raise HearingError(404, "unknown courtroom", {"room": room[:32]})
     return room

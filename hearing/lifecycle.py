@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from control.bus import Event
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.policy import Policy, Principal, Target
 from hearing.access import ensure, hearing_target
 from hearing.errors import HearingError
@@ -224,7 +224,7 @@ def apply_explanation(session: Session, policy: Policy, who: Principal, hearing_
 class Lifecycle:
     """Runs transitions and gap explanations: database, audit, bus, hooks, in that order."""
 
-    def __init__(self, services: Services, lock: asyncio.Lock,
+    def __init__(self, services: Core, lock: asyncio.Lock,
                  hooks: LifecycleHooks | None = None) -> None:
         self.services, self.lock = services, lock
         self.hooks: LifecycleHooks = hooks or NoHooks()

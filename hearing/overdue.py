@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from control.bus import Event
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.policy import Target
 from hearing.lifecycle import LIVE, HearingInfo
 from hearing.models import Case, Hearing, HearingEvent
@@ -52,7 +52,7 @@ def claim_overdue(session: Session, hearing_id: int, now: datetime) -> dict[str,
 class OverdueWatch:
     """Sleeps until the nearest live hearing's end; then raises `alert.raised` once for it."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
         self.deadlines: dict[int, datetime] = {}
         self._changed = asyncio.Event()

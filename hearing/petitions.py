@@ -27,8 +27,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from control.bus import Event
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from hearing.errors import HearingError
@@ -131,7 +131,7 @@ def staff_json(p: Petition, position: int | None = None) -> dict[str, Any]:
 class PetitionDesk:
     """The reception queues of this node's courts, their rate limits and live sessions."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core) -> None:
         self.services = services
         cfg = services.settings.hearing
         self.ttl = timedelta(minutes=cfg.petition_ticket_ttl_min)

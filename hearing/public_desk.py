@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from control.http import SERVICES
+from control.core import CORE
 from control.live import LIVE
 from hearing.disclosure import BROADCASTS, Broadcasts
 from hearing.petition_media import PetitionMedia
@@ -22,7 +22,7 @@ from recorder.service import RECORDER
 
 def mount(app: web.Application, hearings: HearingService) -> None:
     """Call from `hearing.routes.add_routes`, after the live media and recorder are set."""
-    services = app[SERVICES]
+    services = app[CORE]
     desk = app[PETITIONS] = PetitionDesk(services)
     broadcasts = app[BROADCASTS] = Broadcasts(services)
     hearings.lifecycle.listeners.append(broadcasts.on_transition)

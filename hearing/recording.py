@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control.alerts import Upcoming
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.policy import Principal
 from control.registry import RoomInfo
 from hearing.lifecycle import LIVE, HearingInfo, record_gap
@@ -75,7 +75,7 @@ class _Live:
 class HearingRecording:
     """`LifecycleHooks` for the hearing desk and `HearingStaff` for the recorder."""
 
-    def __init__(self, services: Services, recorder: RecorderService) -> None:
+    def __init__(self, services: Core, recorder: RecorderService) -> None:
         self.services, self.recorder = services, recorder
         self.live: dict[str, _Live] = {}  # room code -> its live hearing
         self._staff: dict[str, tuple[float, frozenset[str]]] = {}

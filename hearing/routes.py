@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from control.http import SERVICES
+from control.core import CORE
 from hearing import (
     api_arraignment,
     api_cases,
@@ -32,8 +32,8 @@ routes: list[web.RouteDef] = [*api_cases.routes, *api_hearings.routes, *api_sche
 def add_routes(app: web.Application, hooks: LifecycleHooks | None = None,
                rules: RedactionRules | None = None,
                utc_offset: timedelta = timedelta(0)) -> HearingService:
-    """Add the routes, `app[HEARINGS]` and its start/stop; call after `app[SERVICES]` is set."""
-    desk = HearingService(app[SERVICES], hooks, rules, utc_offset)
+    """Add the routes, `app[HEARINGS]` and its start/stop; call after `app[CORE]` is set."""
+    desk = HearingService(app[CORE], hooks, rules, utc_offset)
     app[HEARINGS] = desk
     app.add_routes(routes)
     public_desk.mount(app, desk)  # petitions and disclosure

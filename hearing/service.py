@@ -17,8 +17,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from control.bus import Event
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.policy import Principal, Target
 from hearing import cases
 from hearing.case_number import CaseNumber, CaseNumberError, parse_case_number
@@ -33,7 +33,7 @@ from hearing.schedule import Slot, reschedule_hearing, schedule_hearing
 class HearingService:
     """Cases, the schedule, the lifecycle and its overdue alerts, over the shared services."""
 
-    def __init__(self, services: Services, hooks: LifecycleHooks | None = None,
+    def __init__(self, services: Core, hooks: LifecycleHooks | None = None,
                  rules: RedactionRules | None = None,
                  utc_offset: timedelta = timedelta(0)) -> None:
         self.services = services

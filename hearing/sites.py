@@ -18,7 +18,8 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from control.http import Services, bearer_token
+from control.core import Core
+from control.http import bearer_token
 from control.policy import Principal
 from control.registry import CourtRegistry
 from hearing.errors import HearingError
@@ -143,7 +144,7 @@ def check_link(session: Session, registry: CourtRegistry, code: str | None,
     return site.code
 
 
-async def site_of_request(services: Services, request: web.Request) -> RemoteSite | None:
+async def site_of_request(services: Core, request: web.Request) -> RemoteSite | None:
     """The enabled site whose credential the request bears (header or cookie), or None."""
     token = bearer_token(request)
     if not looks_like_credential(token):
@@ -151,7 +152,7 @@ async def site_of_request(services: Services, request: web.Request) -> RemoteSit
     return await services.db.run(lambda s: find_by_credential(s, token))
 
 
-async def require_site(services: Services, request: web.Request) -> RemoteSite:
+async def require_site(services: Core, request: web.Request) -> RemoteSite:
     site = await site_of_request(services, request)
     if site is None:
         raise HearingError(401, "a remote site credential is required",

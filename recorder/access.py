@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from control.errors import ApiError
-from control.http import client_address, field, path_number, require, require_user, services
+from control.http import client_address, core_of, field, path_number, require, require_user
 from control.policy import Principal
 from recorder.index import Recording, Segment
 from recorder.portions import Withheld, load_portions, withheld_for
@@ -43,7 +43,7 @@ async def visible_recording(request: web.Request) -> tuple[Principal, Recording]
     rec_id = path_id(request, "id")
     rec = None
     if rec_id is not None:
-        rec = await services(request).db.run(lambda s: s.get(Recording, rec_id))
+        rec = await core_of(request).db.run(lambda s: s.get(Recording, rec_id))
     if rec is None:
         await require_user(request)
         raise ApiError(404, "not found")
@@ -73,10 +73,10 @@ def byte_range(request: web.Request, size: int) -> slice:
 
 async def withheld(request: web.Request, who: Principal, rec: Recording) -> Withheld:
     """The spans of `rec` withheld from `who` (sealed or confidential portions)."""
-    portions = await services(request).db.run(lambda s: load_portions(s, rec.id))
+    portions = await core_of(request).db.run(lambda s: load_portions(s, rec.id))
     if not portions:
         return Withheld()
-    return withheld_for(services(request).policy, who, recorder(request).target(rec), portions)
+    return withheld_for(core_of(request).policy, who, recorder(request).target(rec), portions)
 
 
 async def segment_response(request: web.Request, rec: Recording, hidden: Withheld,
@@ -94,7 +94,7 @@ async def segment_response(request: web.Request, rec: Recording, hidden: Withhel
         raise ApiError(404, "not found")
     if seg is not None:
         sequence = int(seg.group(1))
-        indexed = await services(request).db.run(lambda s: s.execute(
+        indexed = await core_of(request).db.run(lambda s: s.execute(
             select(Segment.start_at, Segment.end_at).where(
                 Segment.recording_id == rec.id, Segment.sequence == sequence,
                 Segment.missing.is_(False))).first())
@@ -117,5 +117,5 @@ def reason_field(body: dict[str, Any], name: str = "reason") -> str:
 
 async def audit(request: web.Request, who: Principal, action: str, rec_id: int | str,
                 court: str | None, detail: dict[str, Any]) -> None:
-    await services(request).audit.record(who, action, f"recording:{rec_id}", court=court,
+    await core_of(request).audit.record(who, action, f"recording:{rec_id}", court=court,
                                          address=client_address(request), detail=detail)

@@ -19,14 +19,7 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import (
-    field,
-    query_int,
-    read_json,
-    require,
-    require_user,
-    services,
-)
+from control.http import core_of, field, query_int, read_json, require, require_user
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
 from control.registry import RoomInfo
@@ -60,7 +53,7 @@ HLS_TYPE: Final = "application/vnd.apple.mpegurl"
 @routes.get("/api/recordings")
 async def search(request: web.Request) -> web.Response:
     who = await require_user(request)
-    svc = services(request)
+    svc = core_of(request)
     courts = svc.policy.visible_courts(who, "recording.view")
     hearings = None
     if courts and not svc.policy.can(who, "recording.view",
@@ -111,7 +104,7 @@ async def detail(request: web.Request) -> web.Response:
         return list(session.scalars(select(Marker).where(Marker.recording_id == rec.id)
                                     .order_by(Marker.at).limit(MAX_MARKERS)))
 
-    rows = await services(request).db.run(markers)
+    rows = await core_of(request).db.run(markers)
     return web.json_response({**recording_json(rec), "markers": [
         marker_json(m) for m in rows if not hidden.holds(m.at)]})
 
@@ -119,7 +112,7 @@ async def detail(request: web.Request) -> web.Response:
 @routes.get("/api/recordings/{id}/verify")
 async def verify(request: web.Request) -> web.Response:
     who, rec = await visible_recording(request)
-    svc = services(request)
+    svc = core_of(request)
     head, count, links = await svc.db.run(lambda s: load_chain(s, rec.id))
     root = recorder(request).root
     report = await asyncio.to_thread(verify_chain, root, rec.id, head, count, links)
@@ -139,7 +132,7 @@ async def verify(request: web.Request) -> web.Response:
 @routes.get("/api/recordings/{id}/playlist.m3u8")
 async def playlist(request: web.Request) -> web.Response:
     who, rec = await visible_recording(request)
-    svc = services(request)
+    svc = core_of(request)
     raw_from, raw_to = _query(request, "from"), _query(request, "to")
     try:
         start = parse_point(raw_from, "from", rec.started_at) if raw_from else None
@@ -179,7 +172,7 @@ async def segment(request: web.Request) -> web.StreamResponse:
 @routes.post("/api/recordings/{id}/markers")
 async def add_marker(request: web.Request) -> web.Response:
     who, rec = await visible_recording(request)
-    svc = services(request)
+    svc = core_of(request)
     target = recorder(request).target(rec)
     if not (svc.policy.can(who, "hearing.mark", target)
             or svc.policy.can(who, "room.record", target)):
@@ -206,7 +199,7 @@ async def add_marker(request: web.Request) -> web.Response:
 
 async def _room(request: web.Request) -> tuple[Principal, RoomInfo]:
     code = request.match_info["code"]
-    room = services(request).registry.rooms.get(code) if ROOM_CODE.match(code) else None
+    room = core_of(request).registry.rooms.get(code) if ROOM_CODE.match(code) else None
     if room is None:
         await require_user(request)
         raise ApiError(404, "unknown courtroom")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import field, read_json, services
+from control.http import core_of, field, read_json
 from recorder.access import audit, reason_field, recorder, recording_for, visible_recording
 from recorder.index import Recording
 from recorder.manifest import build_manifest, same_content, signature_matches, signed_document
@@ -31,7 +31,7 @@ async def hold(request: web.Request) -> web.Response:
     body = await read_json(request)
     held = field(body, "hold", bool)
     reason = reason_field(body)
-    svc = services(request)
+    svc = core_of(request)
 
     def change(session: Session) -> Recording | None:
         session.execute(update(Recording).where(Recording.id == rec.id)
@@ -50,14 +50,14 @@ async def hold(request: web.Request) -> web.Response:
 
 
 def _key(request: web.Request) -> str:
-    return services(request).settings.recorder.signing_key
+    return core_of(request).settings.recorder.signing_key
 
 
 @routes.get("/api/recordings/{id}/manifest")
 async def manifest(request: web.Request) -> web.Response:
     who, rec = await visible_recording(request)
     now = utcnow()
-    doc = await services(request).db.run(lambda s: build_manifest(s, rec, now))
+    doc = await core_of(request).db.run(lambda s: build_manifest(s, rec, now))
     key = _key(request)
     await audit(request, who, "recording.manifest", rec.id, rec.court,
                 {"signed": bool(key), "chain_head": rec.head_sha256})
@@ -78,7 +78,7 @@ async def verify_manifest(request: web.Request) -> web.Response:
         raise ApiError(400, "the manifest is not of this recording")
     key = _key(request)
     now = utcnow()
-    current = await services(request).db.run(lambda s: build_manifest(s, rec, now))
+    current = await core_of(request).db.run(lambda s: build_manifest(s, rec, now))
     return web.json_response({
         "recording": rec.id,
         "signing_key": bool(key),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control.errors import ApiError
-from control.http import read_json, services
+from control.http import core_of, read_json
 from control.policy import Principal
 from recorder.access import (
     audit,
@@ -51,7 +51,7 @@ async def _job(request: web.Request) -> tuple[Principal, Recording, ExportJob]:
     job_id = path_id(request, "export_id")
     job = None
     if job_id is not None:
-        job = await services(request).db.run(lambda s: s.get(ExportJob, job_id))
+        job = await core_of(request).db.run(lambda s: s.get(ExportJob, job_id))
     if job is None or job.recording_id != rec.id:
         raise ApiError(404, "no such export")
     return who, rec, job
@@ -67,7 +67,7 @@ async def create_export(request: web.Request) -> web.Response:
         raise ApiError(400, "'to' must be after 'from'")
     if end - start > MAX_EXPORT:
         raise ApiError(400, f"an export covers at most {MAX_EXPORT.total_seconds() / 3600:g} h")
-    svc = services(request)
+    svc = core_of(request)
     span = await svc.db.run(lambda s: recorded_span(s, rec.id))
     if span is None or start >= span[1] or end <= span[0]:
         raise ApiError(400, "the range is outside the recording",
@@ -90,7 +90,7 @@ async def create_export(request: web.Request) -> web.Response:
 @routes.get("/api/recordings/{id}/exports")
 async def list_exports(request: web.Request) -> web.Response:
     _who, rec = await recording_for(request, "recording.export")
-    rows = await services(request).db.run(lambda s: list(s.scalars(
+    rows = await core_of(request).db.run(lambda s: list(s.scalars(
         select(ExportJob).where(ExportJob.recording_id == rec.id)
         .order_by(ExportJob.id.desc()).limit(MAX_LISTED))))
     progress = recorder(request).exports.progress
@@ -114,7 +114,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     hidden = await withheld(request, who, rec)
     if hidden:  # someone entitled to less than the exporter: only a file without it
         plan_omits = set(job.omitted or [])
-        covered = await services(request).db.run(lambda s: _sequences_in(s, rec, job, hidden))
+        covered = await core_of(request).db.run(lambda s: _sequences_in(s, rec, job, hidden))
         if not covered <= plan_omits:
             raise ApiError(404, "no such export")
     wanted = byte_range(request, path.stat().st_size)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
-from control.http import field, read_json, services
+from control.http import core_of, field, read_json
 from recorder.access import (
     audit,
     path_id,
@@ -41,7 +41,7 @@ SLACK: Final = timedelta(seconds=1)
 
 def _publish(request: web.Request, rec: Recording, kind: str, data: dict[str, object]) -> None:
     # Only those who may seal learn the details; viewers learn it from the timeline.
-    services(request).bus.post(Event(kind, recorder(request).target(rec),
+    core_of(request).bus.post(Event(kind, recorder(request).target(rec),
                                         {"recording": rec.id, **data},
                                         action="recording.seal"))
 
@@ -61,7 +61,7 @@ async def add_portion(request: web.Request) -> web.Response:
         raise ApiError(400, str(exc)) from None
     if end <= start:
         raise ApiError(400, "'to' must be after 'from'")
-    svc = services(request)
+    svc = core_of(request)
     span = await svc.db.run(lambda s: recorded_span(s, rec.id))
     low, high = span or (rec.started_at, rec.started_at)
     if rec.state == "recording":  # what is being recorded now may be withheld at once
@@ -93,7 +93,7 @@ async def add_portion(request: web.Request) -> web.Response:
 @routes.get("/api/recordings/{id}/portions")
 async def list_portions(request: web.Request) -> web.Response:
     _who, rec = await recording_for(request, "recording.seal")
-    rows = await services(request).db.run(lambda s: load_portions(s, rec.id))
+    rows = await core_of(request).db.run(lambda s: load_portions(s, rec.id))
     return web.json_response({"items": [portion_json(p) for p in rows]})
 
 
@@ -111,7 +111,7 @@ async def lift_portion(request: web.Request) -> web.Response:
         session.execute(delete(Portion).where(Portion.id == row.id))
         return row
 
-    portion = await services(request).db.run(lift)
+    portion = await core_of(request).db.run(lift)
     if portion is None:
         raise ApiError(404, "no such portion")
     await audit(request, who, "recording.unseal", rec.id, rec.court, {
@@ -136,7 +136,7 @@ async def timeline(request: web.Request) -> web.Response:
                                 .order_by(Marker.at).limit(MAX_MARKERS))
         return [tuple(r) for r in segs], list(marks)
 
-    segs, marks = await services(request).db.run(load)
+    segs, marks = await core_of(request).db.run(load)
     segments = []
     for seq, start, end, dbfs, motion, missing in segs:
         hide = hidden.covers(start, end)

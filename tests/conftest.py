@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from control.app import build_services, create_app
 from control.auth import add_user
 from control.config import AuthSettings, DemoSettings, Settings, load_settings
+from control.core import Core
 from control.db import Database
-from control.http import Services
 from tests.browser import browser  # noqa: F401  (a fixture for every browser test)
 
 # One account per role, at courts chosen so tests can speak of own/child/parent/sibling.
@@ -78,14 +78,14 @@ def _close_databases() -> Iterator[None]:
 
 
 @pytest.fixture
-def services(settings: Settings) -> Services:
+def services(settings: Settings) -> Core:
     svc = build_services(settings)
     _OPEN_DATABASES.append(svc.db)
     return svc
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings, services: Services) -> TestClient:
+async def client(aiohttp_client, settings: Settings, services: Core) -> TestClient:
     return await aiohttp_client(create_app(settings, services))
 
 

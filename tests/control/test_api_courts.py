@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from control.config import DEFAULT_CONFIG
-from control.http import Services
+from control.core import Core
 from control.policy import Principal
 from control.province import load_province
 from tests.conftest import TEST_USERS, auth
@@ -41,7 +41,7 @@ async def test_admin_sees_all_888(client: TestClient, tokens: dict[str, str]) ->
 
 
 async def test_each_role_sees_its_exact_subset(client: TestClient, tokens: dict[str, str],
-                                               services: Services) -> None:
+                                               services: Core) -> None:
     expected = {
         "pres.hl": 888,
         "pres.harbin": rooms_under("HL01"),
@@ -79,7 +79,7 @@ async def test_court_tree_is_filtered(client: TestClient, tokens: dict[str, str]
 
 
 async def test_filters_and_paging(client: TestClient, tokens: dict[str, str],
-                                  services: Services) -> None:
+                                  services: Core) -> None:
     admin = tokens["admin"]
     body = await listing(client, admin, "?court=HL0102")
     assert body["total"] == rooms_under("HL0102")

@@ -7,13 +7,13 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.models import AuditEvent, AuthToken
 from tests.conftest import PASSWORD, auth, login
 
 
-async def test_login_me_logout(client: TestClient, services: Services) -> None:
+async def test_login_me_logout(client: TestClient, services: Core) -> None:
     token = await login(client, "pres.daoli")
     me = await client.get("/api/me", headers=auth(token))
     assert me.status == 200
@@ -30,7 +30,7 @@ async def test_login_me_logout(client: TestClient, services: Services) -> None:
     assert actions == ["login", "logout"]
 
 
-async def test_tokens_are_stored_hashed(client: TestClient, services: Services) -> None:
+async def test_tokens_are_stored_hashed(client: TestClient, services: Core) -> None:
     token = await login(client, "admin")
     with services.db.session() as s:
         stored = list(s.scalars(select(AuthToken.token_hash)))
@@ -48,7 +48,7 @@ async def test_cookie_and_header_both_work(client: TestClient) -> None:
     assert (await client.get("/api/me", headers={"Authorization": "Basic abc"})).status == 401
 
 
-async def test_expired_token_is_refused(client: TestClient, services: Services) -> None:
+async def test_expired_token_is_refused(client: TestClient, services: Core) -> None:
     token = await login(client, "admin")
     with services.db.session() as s:
         s.execute(update(AuthToken).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -64,7 +64,7 @@ async def test_failures_do_not_reveal_whether_a_user_exists(client: TestClient) 
 
 
 async def test_failed_logins_are_throttled_per_user(client: TestClient,
-                                                    services: Services) -> None:
+                                                    services: Core) -> None:
     for _ in range(5):
         r = await client.post("/api/login", json={"username": "clerk.daoli", "password": "nope"})
         assert r.status == 401

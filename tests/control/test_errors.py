@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from control.http import Services
+from control.core import Core
 from tests.conftest import auth
 
 
@@ -19,7 +19,7 @@ async def test_unknown_routes_and_methods_are_json(client: TestClient) -> None:
     assert "POST" in r.headers["Allow"]
 
 
-async def test_oversized_body_is_413(client: TestClient, services: Services) -> None:
+async def test_oversized_body_is_413(client: TestClient, services: Core) -> None:
     limit = services.settings.server.max_body_bytes
     r = await client.post("/api/login", data=b"{" + b" " * limit + b"}",
                           headers={"Content-Type": "application/json"})

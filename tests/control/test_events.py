@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from control.api_events import CLOSE_UNAUTHORIZED
 from control.bus import Event, EventBus
-from control.http import Services
+from control.core import Core
 from control.policy import Target
 from tests.conftest import auth
 
@@ -24,7 +24,7 @@ async def next_event(ws: aiohttp.ClientWebSocketResponse, timeout: float = 2.0) 
 
 async def test_each_client_gets_only_what_it_may_see(client: TestClient,
                                                      tokens: dict[str, str],
-                                                     services: Services) -> None:
+                                                     services: Core) -> None:
     daoli = await client.ws_connect("/api/events", headers=auth(tokens["pres.daoli"]))
     harbin = await client.ws_connect("/api/events", headers=auth(tokens["pres.harbin"]))
     assert (await next_event(daoli))["kind"] == "hello"
@@ -44,7 +44,7 @@ async def test_each_client_gets_only_what_it_may_see(client: TestClient,
 
 
 async def test_token_as_first_message(client: TestClient, tokens: dict[str, str],
-                                      services: Services) -> None:
+                                      services: Core) -> None:
     ws = await client.ws_connect("/api/events")
     await ws.send_json({"token": tokens["sec.daoli"]})
     hello = await next_event(ws)
@@ -79,7 +79,7 @@ async def test_slow_subscriber_is_dropped_not_buffered() -> None:
 
 async def test_slow_websocket_client_is_disconnected(client: TestClient,
                                                      tokens: dict[str, str],
-                                                     services: Services) -> None:
+                                                     services: Core) -> None:
     others = set(services.bus._subscribers)  # any the node has of its own
     ws = await client.ws_connect("/api/events", headers=auth(tokens["admin"]))
     await next_event(ws)

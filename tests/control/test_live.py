@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from control.app import build_services, create_app
 from control.config import DemoSettings, Settings
-from control.http import Services
+from control.core import Core
 from control.live import LIVE
 from control.models import AuditEvent
 from tests.conftest import auth, login
@@ -20,7 +20,7 @@ from tests.media.peers import WhepViewer, WhipPublisher, wait_until
 
 
 async def test_clerk_publishes_and_president_watches(client: TestClient, tokens: dict[str, str],
-                                                     services: Services) -> None:
+                                                     services: Core) -> None:
     events = services.bus.subscribe()
     pub = await WhipPublisher(client, "rooms/HL0102-01/main", tokens["clerk.daoli"]).start()
     assert await wait_until(lambda: services.monitor.get("HL0102-01").status == "live", 5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from control.http import Services
+from control.core import Core
 from control.policy import ACTIONS, PUBLIC, Policy, Principal, Target
 
 # The users sit at: HL (high) > HL01 (Harbin intermediate) > HL0102 (Daoli basic).
@@ -57,7 +57,7 @@ TABLE = [
 
 
 @pytest.fixture
-def policy(services: Services) -> Policy:
+def policy(services: Core) -> Policy:
     return services.policy
 
 
@@ -110,7 +110,7 @@ def test_private_consultation_is_closed_to_everyone(policy: Policy) -> None:
             assert not policy.can(who, action, target), who.role
 
 
-def test_visible_courts_follow_the_tree(services: Services, policy: Policy) -> None:
+def test_visible_courts_follow_the_tree(services: Core, policy: Policy) -> None:
     reg = services.registry
     assert policy.visible_courts(ADMIN) == frozenset(reg.courts)
     harbin = policy.visible_courts(PRES_HARBIN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import Services
+from control.core import Core
 from control.models import AuditEvent
 from tests.conftest import PASSWORD, auth, login
 
@@ -23,7 +23,7 @@ async def test_only_admins_manage_accounts(client: TestClient, tokens: dict[str,
 
 
 async def test_create_list_change_and_disable(client: TestClient, tokens: dict[str, str],
-                                              services: Services) -> None:
+                                              services: Core) -> None:
     admin = auth(tokens["admin"])
     r = await client.post("/api/users", json=NEW, headers=admin)
     assert r.status == 201, await r.text()

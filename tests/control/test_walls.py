@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from control.api_monitoring import MONITORING
 from control.bus import Event
-from control.http import Services
+from control.core import Core
 from control.live import LIVE
 from control.models import AuditEvent
 from control.policy import Principal
@@ -83,7 +83,7 @@ async def test_layouts_hold_only_rooms_the_user_may_view(client: TestClient,
 
 
 async def test_shared_wall_is_fed_within_its_courts_and_followed_on_the_bus(
-        client: TestClient, tokens: dict[str, str], services: Services) -> None:
+        client: TestClient, tokens: dict[str, str], services: Core) -> None:
     sec, pres = tokens["sec.harbin"], tokens["pres.harbin"]
     # Operators push; court leaders create.
     status, _ = await post(client, "/api/walls", sec, {"name": "指挥中心", "court": "HL01"})

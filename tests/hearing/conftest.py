@@ -16,8 +16,8 @@ import hearing.models  # noqa: F401  # the hearing tables exist before any schem
 from control.app import build_services, create_app
 from control.auth import add_user, token_digest
 from control.config import Settings
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.models import AuthToken, User
 from hearing.lifecycle import NoHooks
 from hearing.service import HEARINGS, HearingService
@@ -57,7 +57,7 @@ def template_dir(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings, services: Services) -> TestClient:
+async def client(aiohttp_client, settings: Settings, services: Core) -> TestClient:
     """The app as create_app builds it, but the desk's lifecycle touches no recorder: these
     tests are about cases, the schedule and transitions in rooms without media. Recording
     driven by the lifecycle is tested with live media in test_recording.py."""

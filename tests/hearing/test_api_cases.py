@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from control.http import Services
+from control.core import Core
 from control.models import AuditEvent
 from hearing.models import Case, Party
 from tests.conftest import auth
@@ -20,7 +20,7 @@ PLAINTIFF = {"role": "plaintiff", "kind": "natural", "name": "张三",
 COMPANY = {"role": "defendant", "kind": "organisation", "name": "哈尔滨某某商贸有限公司"}
 
 
-def count(services: Services, model: Any) -> int:
+def count(services: Core, model: Any) -> int:
     with services.db.session() as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
@@ -32,7 +32,7 @@ async def get(client: TestClient, path: str, token: str, status: int = 200) -> A
 
 
 async def test_file_and_read_a_case(client: TestClient, tokens: dict[str, str],
-                                    services: Services) -> None:
+                                    services: Core) -> None:
     case = await file_case(client, tokens["clerk.daoli"], "(2024)黑0102民初101号",
                            parties=[PLAINTIFF, COMPANY])
     assert case["number"] == DAOLI_CASE and case["court"] == "HL0102"
@@ -56,7 +56,7 @@ async def test_file_and_read_a_case(client: TestClient, tokens: dict[str, str],
     ("（2024）黑0102民初1", "sequence"),
 ])
 async def test_invalid_numbers_are_refused_naming_the_part(
-    client: TestClient, tokens: dict[str, str], services: Services, number: str, part: str,
+    client: TestClient, tokens: dict[str, str], services: Core, number: str, part: str,
 ) -> None:
     r = await client.post("/api/cases", json={"number": number}, headers=auth(tokens["admin"]))
     assert r.status == 400
@@ -96,7 +96,7 @@ async def test_who_may_file_where(client: TestClient, tokens: dict[str, str]) ->
     ({"parties": "张三"}, "parties"),
 ])
 async def test_bad_input_is_400_and_writes_nothing(
-    client: TestClient, tokens: dict[str, str], services: Services, extra: dict[str, Any],
+    client: TestClient, tokens: dict[str, str], services: Core, extra: dict[str, Any],
     says: str,
 ) -> None:
     body = {"number": DAOLI_CASE, "presiding_judge": "judge.daoli", "clerk": "clerk.daoli",
@@ -211,7 +211,7 @@ async def test_search(client: TestClient, tokens: dict[str, str]) -> None:
 
 
 async def test_change_a_case(client: TestClient, tokens: dict[str, str],
-                             services: Services) -> None:
+                             services: Core) -> None:
     ids = await daoli_and_nangang(client, tokens)
     path = f"/api/cases/{ids['own']}"
     r = await client.patch(path, json={"cause": "买卖合同纠纷", "status": "in_trial",
@@ -238,7 +238,7 @@ async def test_change_a_case(client: TestClient, tokens: dict[str, str],
 
 
 async def test_parties_are_added_all_or_nothing(client: TestClient, tokens: dict[str, str],
-                                               services: Services) -> None:
+                                               services: Core) -> None:
     ids = await daoli_and_nangang(client, tokens)
     path = f"/api/cases/{ids['other']}/parties"
     h = auth(tokens["clerk.daoli"])

@@ -9,13 +9,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from control.http import Services
+from control.core import Core
 from hearing.models import Hearing, HearingEvent, HearingSeat
 from tests.conftest import auth
 from tests.hearing.conftest import NANGANG_CASE, book, file_case, from_now, iso_at, move
 
 
-def rows(services: Services, model: Any) -> int:
+def rows(services: Core, model: Any) -> int:
     with services.db.session() as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
@@ -32,7 +32,7 @@ async def other_case(client: TestClient, tokens: dict[str, str], seq: int = 102)
 
 
 async def test_book_and_read(client: TestClient, tokens: dict[str, str], case_id: int,
-                             services: Services) -> None:
+                             services: Core) -> None:
     h = await book(client, tokens["clerk.daoli"], case_id, panel=["judge.daoli2"],
                    title="第一次开庭", public=True)
     assert (h["state"], h["room"], h["court"]) == ("scheduled", "HL0102-01", "HL0102")
@@ -77,7 +77,7 @@ async def test_book_by_case_number_and_bench_from_the_case(
      "clerk.daoli"),
 ])
 async def test_conflicts_are_refused_naming_the_hearing(
-    client: TestClient, tokens: dict[str, str], case_id: int, services: Services,
+    client: TestClient, tokens: dict[str, str], case_id: int, services: Core,
     extra: dict[str, Any], reason: str, who: str | None,
 ) -> None:
     first = await book(client, tokens["clerk.daoli"], case_id, panel=["judge.daoli3"])
@@ -126,7 +126,7 @@ async def test_back_to_back_and_cancelled_do_not_conflict(
     ({"state": "opened"}, 400, "unknown field"),
 ])
 async def test_bad_bookings_write_nothing(
-    client: TestClient, tokens: dict[str, str], case_id: int, services: Services,
+    client: TestClient, tokens: dict[str, str], case_id: int, services: Core,
     extra: dict[str, Any], status: int, says: str,
 ) -> None:
     body: dict[str, Any] = {"case_id": case_id, "room": "HL0102-01", "starts_at": iso_at(0),
@@ -171,7 +171,7 @@ async def test_a_private_case_is_never_heard_in_public(
 
 
 async def test_reschedule(client: TestClient, tokens: dict[str, str], case_id: int,
-                          services: Services) -> None:
+                          services: Core) -> None:
     clerk = tokens["clerk.daoli"]
     first = await book(client, clerk, case_id)
     second = await book(client, clerk, await other_case(client, tokens), room="HL0102-02",
@@ -255,7 +255,7 @@ async def test_list_filters(client: TestClient, tokens: dict[str, str], case_id:
 
 
 async def test_simultaneous_bookings_of_one_room(client: TestClient, tokens: dict[str, str],
-                                                 case_id: int, services: Services) -> None:
+                                                 case_id: int, services: Core) -> None:
     second = await other_case(client, tokens)
     body = {"room": "HL0102-04", "starts_at": iso_at(0), "ends_at": iso_at(1)}
     replies = await asyncio.gather(*(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from control.app import create_app
 from control.config import Settings
-from control.http import SERVICES, Services
+from control.core import CORE, Core
 from control.live import LIVE
 from media.sources import Clip, PatternSpec, render_clip
 from recorder.index import Recording
@@ -39,7 +39,7 @@ def clip() -> Clip:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
+async def client(aiohttp_client: Any, settings: Settings, services: Core) -> TestClient:
     app = create_app(settings, services)
     app[RECORDER].segment_s = 1.0
     client = await aiohttp_client(app)
@@ -146,7 +146,7 @@ async def test_a_remote_site_drops_and_reconnects_during_an_arraignment(
         assert ("bookmark", "remote site reconnected: HL-KSS01") in markers
         assert kinds.count("recess") == 2 and kinds.count("resumed") == 2
         assert item["segments"] >= 1
-    with client.app[SERVICES].db.session() as s:
+    with client.app[CORE].db.session() as s:
         paths = {r.feed: r.stream_path for r in s.scalars(
             select(Recording).where(Recording.hearing_ref == ref))}
     assert paths == {"main": f"rooms/{ROOM}/main", "remote": f"sites/HL-KSS01/{hid}"}

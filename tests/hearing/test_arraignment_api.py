@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.live import LIVE
 from hearing.models import HearingEvent
 from media import TrackInfo
@@ -108,7 +108,7 @@ async def test_the_clerk_confirms_identity_without_the_id_number(client: TestCli
     assert r.status == 201, await r.text()
     body = await r.json()
     assert body["name"] == "张三" and body["party"] == defendant and body["by"] == "clerk.daoli"
-    with client.app[SERVICES].db.session() as s:
+    with client.app[CORE].db.session() as s:
         events = [e.detail for e in s.scalars(select(HearingEvent)
                                               .where(HearingEvent.kind == "identity"))]
     assert len(events) == 1 and DEFENDANT_ID_NUMBER not in json.dumps(events)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from control.app import create_app
 from control.config import Settings
-from control.http import SERVICES, Services
+from control.core import CORE, Core
 from control.live import LIVE
 from hearing.consultation import Consultation
 from media.sources import Clip, PatternSpec, render_clip
@@ -42,7 +42,7 @@ def clip() -> Clip:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
+async def client(aiohttp_client: Any, settings: Settings, services: Core) -> TestClient:
     """The whole app, recorder and hearing lifecycle included."""
     app = create_app(settings, services)
     app[RECORDER].segment_s = 1.0
@@ -50,7 +50,7 @@ async def client(aiohttp_client: Any, settings: Settings, services: Services) ->
 
 
 def consultations(client: TestClient, hearing_id: int) -> list[Consultation]:
-    with client.app[SERVICES].db.session() as s:
+    with client.app[CORE].db.session() as s:
         return list(s.scalars(select(Consultation).where(Consultation.hearing_id == hearing_id)))
 
 
@@ -179,7 +179,7 @@ async def test_lawyer_and_site_see_each_other_privately_and_the_code_works_once(
     # Nothing of the consultation was recorded; the courtroom was.
     await move(client, CLERK, hid, "closed")
     assert await wait_until(lambda: not recorder.active_for(ROOM, f"hearing:{hid}"), 10)
-    with client.app[SERVICES].db.session() as s:
+    with client.app[CORE].db.session() as s:
         paths = [r.stream_path for r in s.scalars(select(Recording))]
     assert f"rooms/{ROOM}/main" in paths
     assert not [p for p in paths if p.startswith("consult/") or opened.id in p], paths

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from control.config import Settings
-from control.http import SERVICES
+from control.core import CORE
 from control.live import LIVE
 from control.models import AuditEvent
 from hearing.recording import SYSTEM
@@ -109,12 +109,12 @@ async def test_only_the_lawyer_and_the_site_see_each_other_and_nothing_is_record
     assert await probe(client, "whep", f"consult/{'0' * 32}/site", key) == 404
     # Never recorded: the recorder refuses the path whoever asks, and nothing was written.
     recorder = client.app[RECORDER]
-    room = client.app[SERVICES].registry.rooms[ROOM]
+    room = client.app[CORE].registry.rooms[ROOM]
     for path in (site_path, lawyer_path):
         with pytest.raises(RecorderConflict, match="private"):
             await recorder.start_recording(room, "consult", SYSTEM, f"hearing:{hid}", path=path)
     await asyncio.sleep(1.5)
-    with client.app[SERVICES].db.session() as s:
+    with client.app[CORE].db.session() as s:
         assert s.scalar(select(func.count()).select_from(Recording)) == 0
         audit = [(a.action, a.detail) for a in s.scalars(select(AuditEvent))]
     assert not recorded_files(settings.recordings_dir)

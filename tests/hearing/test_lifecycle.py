@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.models import AuditEvent
 from hearing.errors import HearingError
 from hearing.lifecycle import (
@@ -69,7 +69,7 @@ async def hearing_id(client: TestClient, tokens: dict[str, str]) -> int:
 
 
 async def test_a_whole_hearing(client: TestClient, tokens: dict[str, str], hearing_id: int,
-                               services: Services) -> None:
+                               services: Core) -> None:
     judge, clerk = tokens["judge.daoli"], tokens["clerk.daoli"]
     opened = await move(client, judge, hearing_id, "opened")
     assert opened["state"] == "opened" and opened["opened_at"].endswith("Z")
@@ -94,7 +94,7 @@ async def test_a_whole_hearing(client: TestClient, tokens: dict[str, str], heari
 
 
 async def test_illegal_transitions_name_the_allowed_ones(
-    client: TestClient, tokens: dict[str, str], hearing_id: int, services: Services,
+    client: TestClient, tokens: dict[str, str], hearing_id: int, services: Core,
 ) -> None:
     clerk = tokens["clerk.daoli"]
     err = await move(client, clerk, hearing_id, "closed", status=409)
@@ -141,7 +141,7 @@ async def test_who_may_steer(client: TestClient, tokens: dict[str, str],
 
 
 async def test_gaps_must_be_explained_by_the_presiding_judge(
-    client: TestClient, tokens: dict[str, str], hearing_id: int, services: Services,
+    client: TestClient, tokens: dict[str, str], hearing_id: int, services: Core,
 ) -> None:
     judge = tokens["judge.daoli"]
     await move(client, judge, hearing_id, "opened")
@@ -182,7 +182,7 @@ async def test_gaps_must_be_explained_by_the_presiding_judge(
 
 
 async def test_a_gap_of_another_hearing_is_not_found(
-    client: TestClient, tokens: dict[str, str], hearing_id: int, services: Services,
+    client: TestClient, tokens: dict[str, str], hearing_id: int, services: Core,
 ) -> None:
     case = await file_case(client, tokens["clerk.daoli"], "（2024）黑0102民初55号")
     other = await book(client, tokens["clerk.daoli"], case["id"], room="HL0102-02", start=3,
@@ -259,7 +259,7 @@ async def test_hooks_are_told_each_transition(client: TestClient, tokens: dict[s
 
 async def test_a_failing_hook_keeps_the_transition_and_raises_an_alert(
     client: TestClient, tokens: dict[str, str], hearing_id: int, desk: HearingService,
-    services: Services,
+    services: Core,
 ) -> None:
     desk.lifecycle.hooks = Recorder(fail_on="opened")
     sub = services.bus.subscribe()

@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from control.bus import Event
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.policy import Principal
 from hearing.models import Hearing, HearingEvent
 from hearing.overdue import OverdueWatch
@@ -27,7 +27,7 @@ async def live_hearing(client: TestClient, tokens: dict[str, str], ends_in_hours
     return int(h["id"])
 
 
-async def next_alert(services: Services, sub: object, timeout: float) -> Event:
+async def next_alert(services: Core, sub: object, timeout: float) -> Event:
     while True:
         event = await asyncio.wait_for(sub.get(), timeout)  # type: ignore[attr-defined]
         assert event is not None
@@ -36,7 +36,7 @@ async def next_alert(services: Services, sub: object, timeout: float) -> Event:
 
 
 async def test_one_alert_per_hearing(client: TestClient, tokens: dict[str, str],
-                                     desk: HearingService, services: Services) -> None:
+                                     desk: HearingService, services: Core) -> None:
     hearing_id = await live_hearing(client, tokens, 0.5)
     assert hearing_id in desk.overdue.deadlines
     assert await desk.overdue.check(utcnow()) == []  # not yet
@@ -61,7 +61,7 @@ async def test_one_alert_per_hearing(client: TestClient, tokens: dict[str, str],
 
 
 async def test_the_timer_fires_by_itself(client: TestClient, tokens: dict[str, str],
-                                         services: Services) -> None:
+                                         services: Core) -> None:
     sub = services.bus.subscribe()
     hearing_id = await live_hearing(client, tokens, 1.0 / 3600)  # ends in a second
     alert = await next_alert(services, sub, 5)
@@ -83,7 +83,7 @@ async def test_ended_or_extended_hearings_raise_nothing(
 
 
 async def test_a_restart_reads_the_live_hearings_once(
-    client: TestClient, tokens: dict[str, str], services: Services,
+    client: TestClient, tokens: dict[str, str], services: Core,
 ) -> None:
     hearing_id = await live_hearing(client, tokens, 0.5)
     fresh = OverdueWatch(services)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient
 
-from control.http import Services
+from control.core import Core
 from hearing.api_schedule import utc_offset, window
 from hearing.errors import HearingError
 from hearing.schedule import find_conflicts, overlaps
@@ -28,7 +28,7 @@ def test_overlaps_half_open(a: tuple[float, float], b: tuple[float, float], clas
 
 
 async def test_find_conflicts(client: TestClient, tokens: dict[str, str],
-                              services: Services) -> None:
+                              services: Core) -> None:
     case = await file_case(client, tokens["clerk.daoli"])
     h = await book(client, tokens["clerk.daoli"], case["id"], panel=["judge.daoli2"])
     start, end = at(1), at(3)

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from control.app import create_app
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from control.live import LIVE
 from media.sources import Clip, PatternSpec, render_clip
 from recorder.service import RECORDER
@@ -31,7 +31,7 @@ def clip() -> Clip:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
+async def client(aiohttp_client: Any, settings: Settings, services: Core) -> TestClient:
     app = create_app(settings, services)
     app[RECORDER].segment_s = 1.0
     client = await aiohttp_client(app)

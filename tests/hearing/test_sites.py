@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.models import AuditEvent
 from hearing.models import RemoteSite
 from hearing.sites import credential_digest
@@ -33,7 +33,7 @@ async def test_admin_creates_a_site_and_sees_its_credential_once(
     listed = json.dumps(await r.json())
     assert r.status == 200 and "HL-KSS01" in listed
     assert credential not in listed and credential_digest(credential) not in listed
-    services = client.app[SERVICES]
+    services = client.app[CORE]
     with services.db.session() as s:
         row = s.get(RemoteSite, "HL-KSS01")
         assert row is not None and row.credential_sha256 == credential_digest(credential)

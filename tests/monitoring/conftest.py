@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from control.api_monitoring import MONITORING, Monitoring
 from control.app import create_app
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from control.metrics import MetricsAccess
 from media.probes import FEED_TYPES
 
@@ -20,13 +20,13 @@ FAST = {name: replace(t, keyframe_every_s=0.5, audio_every_s=0.5, audio_window_s
                       video_loss_s=1.0) for name, t in FEED_TYPES.items()}
 
 
-def monitored_app(settings: Settings, services: Services,
+def monitored_app(settings: Settings, services: Core,
                   access: MetricsAccess | None = None) -> web.Application:
     return create_app(settings, services, probe_thresholds=FAST, metrics_access=access)
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings, services: Services) -> TestClient:
+async def client(aiohttp_client, settings: Settings, services: Core) -> TestClient:
     """Replaces the shared `client`: the same app plus monitoring."""
     return await aiohttp_client(monitored_app(settings, services))
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from control.alerts import Alert, Upcoming, hearings_at_risk
 from control.api_monitoring import Monitoring
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.models import AuditEvent
 from tests.conftest import auth
 
@@ -23,7 +23,7 @@ async def drain(sub) -> list:
     return sub.ready()
 
 
-async def test_one_open_alert_per_room_feed_and_kind(mon: Monitoring, services: Services) -> None:
+async def test_one_open_alert_per_room_feed_and_kind(mon: Monitoring, services: Core) -> None:
     events = services.bus.subscribe()
     first = await mon.alerts.raise_alert(ROOM, FEED, "frozen", value=21.0, detail="still")
     again = await mon.alerts.raise_alert(ROOM, FEED, "frozen", value=40.0)
@@ -50,7 +50,7 @@ async def test_one_open_alert_per_room_feed_and_kind(mon: Monitoring, services: 
 
 
 async def test_acknowledge_with_comment(client: TestClient, tokens: dict[str, str],
-                                        mon: Monitoring, services: Services) -> None:
+                                        mon: Monitoring, services: Core) -> None:
     alert = await mon.alerts.raise_alert(ROOM, FEED, "black", value=16.0)
     url = f"/api/alerts/{alert.id}/ack"
     body = {"comment": "lens cap on camera 1, bailiff sent"}
@@ -76,7 +76,7 @@ async def test_acknowledge_with_comment(client: TestClient, tokens: dict[str, st
                                                       f"alert/{alert.id}")
 
 
-async def test_escalation_when_a_hearing_is_live(mon: Monitoring, services: Services) -> None:
+async def test_escalation_when_a_hearing_is_live(mon: Monitoring, services: Core) -> None:
     events = services.bus.subscribe()
     blur = await mon.alerts.raise_alert(ROOM, FEED, "blur")
     assert blur.severity == "warning" and not blur.escalated
@@ -95,7 +95,7 @@ async def test_escalation_when_a_hearing_is_live(mon: Monitoring, services: Serv
 
 
 async def test_room_is_at_fault_while_a_critical_alert_is_open(mon: Monitoring,
-                                                              services: Services) -> None:
+                                                              services: Core) -> None:
     services.monitor.set_status(ROOM, "live")
     await mon.alerts.raise_alert(ROOM, FEED, "blur")
     assert services.monitor.get(ROOM).status == "live"  # a warning is no fault
@@ -156,7 +156,7 @@ def test_hearings_at_risk_is_a_function_of_the_schedule() -> None:
 
 
 async def test_upcoming_hearing_in_a_dark_room_is_an_alert(mon: Monitoring,
-                                                           services: Services) -> None:
+                                                           services: Core) -> None:
     now = utcnow()
     soon = [Upcoming(ROOM, now + timedelta(minutes=9), "（2024）黑0102民初101号")]
     up: set[str] = set()

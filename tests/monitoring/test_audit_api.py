@@ -7,8 +7,8 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.models import AuditEvent
 from control.policy import Principal
 from tests.conftest import auth
@@ -24,7 +24,7 @@ VIEWS = [  # (who, action, target, court)
 ]
 
 
-async def record_views(services: Services) -> None:
+async def record_views(services: Core) -> None:
     for who, action, target, court in VIEWS:
         await services.audit.record(who, action, target, court=court, address="10.1.2.3")
 
@@ -41,7 +41,7 @@ def actions(body: dict) -> list[tuple[str, str]]:
 
 
 async def test_audit_query_over_ones_own_subtree(client: TestClient, tokens: dict[str, str],
-                                                 services: Services) -> None:
+                                                 services: Core) -> None:
     await record_views(services)
     everything = await query(client, tokens["admin"])
     assert ("admin", "user.add") in actions(everything)  # courtless rows: province-wide only
@@ -75,7 +75,7 @@ async def test_audit_query_over_ones_own_subtree(client: TestClient, tokens: dic
 
 
 async def test_verify_finds_an_altered_row(client: TestClient, tokens: dict[str, str],
-                                           services: Services) -> None:
+                                           services: Core) -> None:
     await record_views(services)
     r = await client.get("/api/audit/verify", headers=auth(tokens["admin"]))
     assert r.status == 200

@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from control.api_monitoring import Monitoring
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from control.live import LIVE
 from control.metrics import MetricsAccess
 from media.sources import PatternSpec, TestPatternSource
@@ -32,7 +32,7 @@ def value(found: dict[str, list], name: str, **labels: str) -> float:
 async def test_metrics_parse_and_say_what_the_node_does(client: TestClient,
                                                        tokens: dict[str, str],
                                                        mon: Monitoring,
-                                                       services: Services) -> None:
+                                                       services: Core) -> None:
     source = TestPatternSource(client.app[LIVE].streams, "rooms/HL0102-01/main",
                                PatternSpec("m", width=320, height=180, gop_s=1, duration_s=2))
     await source.start()
@@ -68,7 +68,7 @@ async def test_metrics_parse_and_say_what_the_node_does(client: TestClient,
 
 
 async def test_metrics_need_loopback_or_an_admin(aiohttp_client, settings: Settings,
-                                                services: Services) -> None:
+                                                services: Core) -> None:
     # As seen from another host: loopback no longer counts.
     app = monitored_app(settings, services, access=MetricsAccess(allow_loopback=False))
     client = await aiohttp_client(app)

@@ -7,8 +7,8 @@ from aiohttp.test_utils import TestClient
 from control.alerts import Alert
 from control.api_monitoring import MONITORING, Monitoring
 from control.config import Settings
+from control.core import Core
 from control.db import utcnow
-from control.http import Services
 from control.live import LIVE
 from media.sources import PatternSpec, TestPatternSource
 from tests.conftest import auth
@@ -27,7 +27,7 @@ async def summary(client: TestClient, token: str, query: str = "") -> dict:
 async def test_summary_counts_rooms_by_state_per_subtree(client: TestClient,
                                                         tokens: dict[str, str],
                                                         mon: Monitoring,
-                                                        services: Services) -> None:
+                                                        services: Core) -> None:
     services.monitor.set_status(ROOM, "live")
     services.monitor.set_status("HL0102-02", "recording")
     services.monitor.set_status("HL0103-01", "live")
@@ -57,7 +57,7 @@ async def test_summary_counts_rooms_by_state_per_subtree(client: TestClient,
 
 async def test_summary_is_cached_until_a_status_or_alert_changes(
         client: TestClient, tokens: dict[str, str], mon: Monitoring,
-        services: Services) -> None:
+        services: Core) -> None:
     ops = mon.operations
     await summary(client, tokens["admin"])
     built = ops.builds
@@ -74,7 +74,7 @@ async def test_summary_is_cached_until_a_status_or_alert_changes(
 
 async def test_a_live_feed_is_probed_and_its_loss_alerted(client: TestClient,
                                                          mon: Monitoring,
-                                                         services: Services) -> None:
+                                                         services: Core) -> None:
     live = client.app[LIVE]
     path = f"rooms/{ROOM}/main"
     spec = PatternSpec(ROOM, width=320, height=180, gop_s=1, duration_s=2)
@@ -109,7 +109,7 @@ async def test_a_live_feed_is_probed_and_its_loss_alerted(client: TestClient,
 
 
 async def test_probe_alerts_do_not_outlive_the_probes(aiohttp_client, settings: Settings,
-                                                     services: Services) -> None:
+                                                     services: Core) -> None:
     # A crash left a probe alert open; a schedule alert is not the probes' to clear.
     with services.db.session() as s:
         s.add(Alert(court="HL0102", room=ROOM, feed="main", kind="frozen", severity="major",

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 import recorder.index  # noqa: F401  # registers the recorder tables before create_schema
 from control.app import create_app
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from control.live import LIVE
 from media import Publisher, StreamRegistry
 from media.sources import Clip, PatternSpec, render_clip
@@ -68,7 +68,7 @@ def with_recorder(app: web.Application, segment_s: float = SEGMENT_S) -> Recorde
 
 
 @pytest.fixture
-async def rclient(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
+async def rclient(aiohttp_client: Any, settings: Settings, services: Core) -> TestClient:
     """The full app with the recorder mounted, on aiohttp's loopback test server."""
     app = create_app(settings, services)
     with_recorder(app)

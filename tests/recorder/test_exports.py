@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.models import AuditEvent
 from media.sources import Clip
 from recorder.index import ExportJob, Recording
@@ -65,7 +65,7 @@ async def recorded(rclient: TestClient, tokens: dict[str, str], clip: Clip) -> d
 
 async def test_export_a_sub_range(rclient: TestClient, tokens: dict[str, str],
                                   recorded: dict[str, Any]) -> None:
-    events = rclient.app[SERVICES].bus.subscribe(1024)
+    events = rclient.app[CORE].bus.subscribe(1024)
     token = tokens["pres.harbin"]
     url = f"/api/recordings/{recorded['id']}/exports"
     r = await rclient.post(url, headers=auth(token), json={
@@ -116,7 +116,7 @@ async def test_export_a_sub_range(rclient: TestClient, tokens: dict[str, str],
     percents = [p for s, p in seen if s == "running"]
     assert percents == sorted(percents) and len(percents) >= 3, seen
 
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.action.like("recording.export%"))
                          .order_by(AuditEvent.id)).all()
@@ -203,7 +203,7 @@ async def test_bad_export_requests(rclient: TestClient, tokens: dict[str, str],
 
 
 async def make_recording_id(client: TestClient, tokens: dict[str, str]) -> int:
-    svc = client.app[SERVICES]
+    svc = client.app[CORE]
     with svc.db.session() as s:
         rec = Recording(room="HL0102-01", feed="main", court="HL0102", stream_path="x",
                         directory="HL0102/HL0102-01/2024-01-01/0/main", state="closed")
@@ -215,7 +215,7 @@ async def make_recording_id(client: TestClient, tokens: dict[str, str]) -> int:
 async def test_interrupted_exports_fail_at_start(rclient: TestClient, tokens: dict[str, str],
                                                  recorded: dict[str, Any]) -> None:
     queue = rclient.app[RECORDER].exports
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         job = ExportJob(recording_id=recorded["id"], requested_by="pres.hl", reason=REASON,
                         from_at=datetime.fromisoformat(at(recorded, 1)),

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import delete, select, update
 
 from control.config import Settings
-from control.http import SERVICES, Services
+from control.core import CORE, Core
 from control.models import AuditEvent
 from media.sources import Clip
 from recorder.index import Recording, Segment
@@ -31,7 +31,7 @@ async def test_flipped_byte_is_reported_at_that_segment(
     body = await r.json()
     assert body["ok"] and body["segments"] == 5 and body["problems"] == []
     assert body["first_bad_sequence"] is None
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         row = s.get(Recording, rec["id"])
         assert row is not None
@@ -52,7 +52,7 @@ async def test_flipped_byte_is_reported_at_that_segment(
 
 
 async def test_each_kind_of_tampering(rclient: TestClient, tokens: dict[str, str], clip: Clip,
-                                      settings: Settings, services: Services) -> None:
+                                      settings: Settings, services: Core) -> None:
     rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=6)
     root = settings.recordings_dir
 

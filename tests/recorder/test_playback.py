@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.models import AuditEvent
 from media.sources import Clip
 from tests.conftest import auth
@@ -45,7 +45,7 @@ async def test_full_playlist(rclient: TestClient, tokens: dict[str, str], record
     assert 0 <= (stamps[0] - started).total_seconds() < 0.1
     assert all((b - a).total_seconds() == pytest.approx(1.0)
                for a, b in itertools.pairwise(stamps))
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         plays = s.scalars(select(AuditEvent).where(AuditEvent.action == "recording.play")).all()
     assert [(p.actor, p.detail["segments"]) for p in plays] == [("pres.harbin", 7)]

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from media.sources import Clip
 from tests.browser import screenshot_path
 from tests.conftest import in_ci
@@ -51,7 +51,7 @@ def hls_js_or_skip() -> None:
 
 @pytest.fixture
 async def player_client(aiohttp_client: Any, settings: Settings,
-                        services: Services) -> TestClient:
+                        services: Core) -> TestClient:
     from control.app import create_app
     from tests.recorder.conftest import with_recorder
 

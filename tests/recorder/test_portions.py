@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.models import AuditEvent
 from control.policy import Principal
 from media.sources import Clip
@@ -133,7 +133,7 @@ async def test_withheld_by_entitlement(rclient: TestClient, tokens: dict[str, st
     seqs, _ = await shown(rclient, url, clerk)
     assert seqs == [1, 2, 3, 4, 5, 7, 8, 9]
 
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.action.in_(
             ("recording.seal", "recording.unseal"))).order_by(AuditEvent.id)).all()
@@ -146,7 +146,7 @@ async def test_withheld_by_entitlement(rclient: TestClient, tokens: dict[str, st
 async def test_exports_leave_withheld_segments_out(rclient: TestClient, tokens: dict[str, str],
                                                    sealed: dict[str, Any]) -> None:
     rec_id = sealed["rec"]["id"]
-    svc, recorder = rclient.app[SERVICES], rclient.app[RECORDER]
+    svc, recorder = rclient.app[CORE], rclient.app[RECORDER]
     # Those who may export may also seal today, so the route never withholds from them; the
     # queue is asked directly for a caller who is entitled to less (a clerk off the bench).
     clerk = Principal("clerk.daoli", "clerk", "HL0102", 6)
@@ -200,7 +200,7 @@ async def test_bad_portion_requests(rclient: TestClient, tokens: dict[str, str],
         r = await rclient.delete(f"{url}/{pid}", headers=judge)
         assert r.status == 404, pid
         assert r.content_type == "application/json"
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         other = Recording(room="HL0102-01", feed="main", court="HL0102", stream_path="x",
                           directory="HL0102/HL0102-01/2024-01-01/0/main", state="closed",

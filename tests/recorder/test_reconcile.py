@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 
 from control.app import build_services
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from media import StreamRegistry
 from media.sources import Clip
 from recorder.index import Recording, Segment
@@ -82,7 +82,7 @@ async def test_sigkill_mid_segment_then_reconcile(settings: Settings) -> None:
 
 async def test_reconcile_indexes_orphans_flags_missing_and_finishes_temp(
         rclient: TestClient, tokens: dict[str, str], clip: Clip, settings: Settings,
-        services: Services) -> None:
+        services: Core) -> None:
     rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=4)
     root = settings.recordings_dir
     with services.db.session() as s:

@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from control.config import ConfigError, RetentionSettings, load_settings
+from control.core import CORE
 from control.db import utcnow
-from control.http import SERVICES
 from control.models import AuditEvent
 from media.sources import Clip
 from recorder.index import ExportJob, Marker, Recording, RetentionFlag, Segment
@@ -56,7 +56,7 @@ async def test_hold_api(rclient: TestClient, tokens: dict[str, str], clip: Clip)
     r = await rclient.post(url, json={"hold": False, "reason": "appeal decided"},
                            headers=auth(tokens["pres.harbin"]))
     assert (await r.json())["legal_hold"] is False
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.action == "recording.hold")).all()
         assert [(a.actor, a.detail["hold"], a.detail["reason"]) for a in rows] == [
@@ -66,7 +66,7 @@ async def test_hold_api(rclient: TestClient, tokens: dict[str, str], clip: Clip)
 async def test_retention_removes_exactly_the_expired(rclient: TestClient,
                                                     tokens: dict[str, str],
                                                     clip: Clip) -> None:
-    svc, recorder = rclient.app[SERVICES], rclient.app[RECORDER]
+    svc, recorder = rclient.app[CORE], rclient.app[RECORDER]
     clerk, admin = tokens["clerk.daoli"], tokens["admin"]
     expired = await make_recording(rclient, clip, clerk, seconds=2)
     held = await make_recording(rclient, clip, clerk, seconds=2)

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.models import AuditEvent
 from media.sources import Clip
 from tests.conftest import auth
@@ -36,7 +36,7 @@ async def make_recording(client: TestClient, clip: Clip, token: str, room: str =
 
 async def test_start_record_stop_and_detail(rclient: TestClient, tokens: dict[str, str],
                                             clip: Clip) -> None:
-    events = rclient.app[SERVICES].bus.subscribe()
+    events = rclient.app[CORE].bus.subscribe()
     rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=4)
     assert rec["state"] == "closed" and rec["segments"] == 5 and rec["room"] == ROOM
     assert rec["court"] == "HL0102" and rec["started_by"] == "clerk.daoli"
@@ -51,7 +51,7 @@ async def test_start_record_stop_and_detail(rclient: TestClient, tokens: dict[st
         kinds.append(ev.kind)
     assert kinds.count("recording.segment") == 5
     assert "recording.started" in kinds and "recording.stopped" in kinds
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     with svc.db.session() as s:
         actions = [a.action for a in s.scalars(select(AuditEvent).where(
             AuditEvent.action.like("recording.%")))]

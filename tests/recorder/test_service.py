@@ -7,7 +7,7 @@ import errno
 import pytest
 from aiohttp.test_utils import TestClient
 
-from control.http import SERVICES
+from control.core import CORE
 from media.sources import Clip, ClipCache, PatternSpec
 from recorder.storage import SegmentFile
 from tests.conftest import auth
@@ -76,7 +76,7 @@ async def test_new_codecs_mid_recording_continue_with_a_new_init(
 async def test_disk_failure_fails_the_recording_and_raises_an_alert(
         rclient: TestClient, tokens: dict[str, str], clip: Clip,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    svc = rclient.app[SERVICES]
+    svc = rclient.app[CORE]
     events = svc.bus.subscribe()
     clerk = tokens["clerk.daoli"]
     writes = 0

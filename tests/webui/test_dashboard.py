@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from control.http import SERVICES
+from control.core import CORE
 from control.live import LIVE
 from tests.browser import screenshot_path
 from tests.conftest import auth, login
@@ -129,7 +129,7 @@ async def test_room_card_and_hearing_change_live(client: TestClient, browser: An
 async def test_watch_both_feeds_of_a_room(client: TestClient, browser: Any) -> None:
     sources = [await start_pattern(client, f"rooms/HL0102-01/{feed}") for feed in ("main", "sub")]
     try:
-        services = client.app[SERVICES]
+        services = client.app[CORE]
         assert await wait_until(lambda: services.monitor.get("HL0102-01").status == "live", 10)
         page = await open_dashboard(browser, str(client.make_url("/")), "pres.harbin")
         await page.select_option("#room-status", "live")

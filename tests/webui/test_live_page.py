@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from control.http import SERVICES
+from control.core import CORE
 from tests.browser import screenshot_path
 from tests.media.peers import wait_until
 from tests.webui.staff import book_today, demo_client, log_in, ready
@@ -60,7 +60,7 @@ async def test_clerk_publishes_camera_and_president_watches(demo_client: TestCli
     await clerk.wait_for_function(
         "() => document.getElementById('publish-state').textContent !== ''", timeout=15_000)
     assert "rooms/HL0102-01/main" in await clerk.text_content("#publish-state")
-    services = demo_client.app[SERVICES]
+    services = demo_client.app[CORE]
     assert await wait_until(lambda: services.monitor.get("HL0102-01").status == "live", 10)
     await clerk.locator("#room-status[data-status=live]").wait_for(timeout=10_000)
     president = await (await browser.new_context()).new_page()

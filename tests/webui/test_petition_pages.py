@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.http import SERVICES
+from control.core import CORE
 from control.live import LIVE
 from recorder.index import Marker, Recording
 from recorder.service import RECORDER
@@ -100,7 +100,7 @@ async def test_petitioner_and_judge_see_each_other_and_it_is_recorded(
     assert await wait_until(lambda: not recorder.active_for("HL0102-PET", ref), 10)
     await petitioner.screenshot(path=screenshot_path("petition-ended"))
 
-    with client.app[SERVICES].db.session() as s:
+    with client.app[CORE].db.session() as s:
         recs = s.scalars(select(Recording).where(Recording.hearing_ref == ref)
                          .order_by(Recording.feed)).all()
         assert [(r.feed, r.state) for r in recs] == [("petitioner", "closed"),

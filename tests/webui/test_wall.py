@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 from control.api_monitoring import MONITORING
 from control.app import create_app
 from control.config import Settings
-from control.http import Services
+from control.core import Core
 from control.live import LIVE
 from media.probes import FEED_TYPES
 from media.sources import PatternSpec, TestPatternSource
@@ -44,7 +44,7 @@ TILES_JS = """() => [...document.querySelectorAll('#wall .tile')]
     focused: document.activeElement === t}))"""
 
 
-def harbin_rooms(services: Services, n: int) -> list[str]:
+def harbin_rooms(services: Core, n: int) -> list[str]:
     reg = services.registry
     return [r.code for r in reg.rooms_of(reg.subtree("HL01"))][:n]
 
@@ -96,12 +96,12 @@ async def save_layout(client: TestClient, user: str, rooms: Sequence[str | None]
 
 
 @pytest.fixture
-async def fast_client(aiohttp_client: Any, settings: Settings, services: Services) -> TestClient:
+async def fast_client(aiohttp_client: Any, settings: Settings, services: Core) -> TestClient:
     return await aiohttp_client(create_app(settings, services, probe_thresholds=FAST))
 
 
 async def test_16_tile_wall_turns_a_stopped_feed_into_an_alarm_tile(
-        fast_client: TestClient, services: Services, browser: Any) -> None:
+        fast_client: TestClient, services: Core, browser: Any) -> None:
     client = fast_client
     rooms = harbin_rooms(services, 16)
     # 14 rooms saved; the 15th is dragged on, the 16th put on with the keyboard.
@@ -181,7 +181,7 @@ async def test_16_tile_wall_turns_a_stopped_feed_into_an_alarm_tile(
 
 
 async def test_a_shared_wall_follows_what_an_operator_pushes(
-        client: TestClient, services: Services, browser: Any) -> None:
+        client: TestClient, services: Core, browser: Any) -> None:
     token = await login(client, "pres.harbin")
     client.session.cookie_jar.clear()
     resp = await client.post("/api/walls", json={"name": "指挥中心大屏", "court": "HL01",
@@ -216,7 +216,7 @@ async def test_a_shared_wall_follows_what_an_operator_pushes(
         await desk.context.close()
 
 
-async def test_36_tiles_stay_responsive(client: TestClient, services: Services,
+async def test_36_tiles_stay_responsive(client: TestClient, services: Core,
                                         browser: Any) -> None:
     rooms = harbin_rooms(services, 36)
     await save_layout(client, "sec.harbin", rooms, 36)
