@@ -33,7 +33,7 @@ async def login(request: web.Request) -> web.Response:
         "token": token,
         "token_type": "Bearer",
         "expires_in": int(svc.settings.auth.token_ttl_hours * 3600),
-        "user": _describe(request, who.username, who.role, who.court),
+        "user": _describe(request, who),
     })
     response.set_cookie(
         "token", token, httponly=True, samesite="Strict", path="/",
@@ -58,19 +58,25 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
     who = await require_user(request)
-    return web.json_response(_describe(request, who.username, who.role, who.court))
+    return web.json_response(_describe(request, who))
 
 
-def _describe(
-    request: web.Request, username: str, role: str, court: str | None
-) -> dict[str, str | None]:
-    node = core_of(request).registry.courts.get(court or "")
+def _describe(request: web.Request, who: Principal) -> dict[str, object]:
+    """Who the user is and what the one policy lets them do, so the pages need no role table.
+
+    `grants`: action -> "*" (every court) or the court codes where it is granted. `limits`:
+    action -> "bench" | "disclosed" where the target decides too (the server checks each request).
+    """
+    core = core_of(request)
+    node = core.registry.courts.get(who.court or "")
     return {
-        "username": username,
-        "role": role,
-        "court": court,
+        "username": who.username,
+        "role": who.role,
+        "court": who.court,
         "court_name_zh": node.name_zh if node else None,
         "court_name_en": node.name_en if node else None,
+        "grants": core.policy.grants(who),
+        "limits": core.policy.limits(who),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Final
+from typing import Final, Literal
 
 from control.registry import CourtRegistry
 
@@ -104,6 +104,9 @@ _CASE_WORK: Final = frozenset({"hearing", "recording"})
 
 ROLES: Final = tuple(_ROLES)
 
+# Where an action is granted: every court, or these court codes.
+Courts = Literal["*"] | list[str]
+
 
 class Policy:
     """Answers `can(principal, action, target)` against the court tree."""
@@ -147,3 +150,29 @@ class Policy:
         if scope is Scope.SUBTREE:
             return self.registry.subtree(who.court or "")
         return frozenset({who.court}) if who.court in self.registry.courts else frozenset()
+
+    def grants(self, who: Principal) -> dict[str, Courts]:
+        """Every action `who` may take and on which courts ("*": every court), for the pages.
+
+        Some grants still depend on the target (see `limits`); each request is decided by `can`.
+        """
+        scope, allowed = _ROLES.get(who.role, (Scope.DISCLOSED, frozenset()))
+        everywhere = scope in (Scope.EVERYWHERE, Scope.DISCLOSED)
+        result: dict[str, Courts] = {}
+        for action in sorted(allowed):
+            courts = self._everywhere if everywhere else self.visible_courts(who, action)
+            if courts == self._everywhere:
+                result[action] = "*"
+            elif courts:
+                result[action] = sorted(courts)
+        return result
+
+    def limits(self, who: Principal) -> dict[str, str]:
+        """Granted actions that also depend on the target: "bench" (only where `who` sits on
+        the bench) or "disclosed" (only what has been disclosed)."""
+        scope, allowed = _ROLES.get(who.role, (Scope.DISCLOSED, frozenset()))
+        if scope is Scope.DISCLOSED:
+            return dict.fromkeys(sorted(allowed), "disclosed")
+        if who.role == "judge":
+            return dict.fromkeys(sorted(allowed & _JUDGE_OWN_WORK), "bench")
+        return {}
