@@ -7,7 +7,7 @@ from aiohttp import web
 from control.auth import AuthError
 from control.errors import ApiError
 from control.http import bearer_token, client_address, core_of, field, read_json, require_user
-from control.policy import Principal
+from control.policy import Principal, role_scopes
 
 routes = web.RouteTableDef()
 
@@ -66,18 +66,23 @@ def _describe(request: web.Request, who: Principal) -> dict[str, object]:
 
     `grants`: action -> "*" (every court) or the court codes where it is granted. `limits`:
     action -> "bench" | "disclosed" where the target decides too (the server checks each request).
+    `roles` (for those who manage users): role -> "everywhere" | "subtree" | "own court".
     """
     core = core_of(request)
     node = core.registry.courts.get(who.court or "")
-    return {
+    grants = core.policy.grants(who)
+    described: dict[str, object] = {
         "username": who.username,
         "role": who.role,
         "court": who.court,
         "court_name_zh": node.name_zh if node else None,
         "court_name_en": node.name_en if node else None,
-        "grants": core.policy.grants(who),
+        "grants": grants,
         "limits": core.policy.limits(who),
     }
+    if "user.manage" in grants:
+        described["roles"] = role_scopes()
+    return described
 
 
 def _anonymous(username: str) -> Principal:

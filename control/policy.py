@@ -108,6 +108,12 @@ ROLES: Final = tuple(_ROLES)
 Courts = Literal["*"] | list[str]
 
 
+def role_scopes() -> dict[str, str]:
+    """The roles an account may have and how far each reaches (everywhere, subtree, own court)."""
+    return {role: scope.value for role, (scope, _) in _ROLES.items()
+            if scope is not Scope.DISCLOSED}
+
+
 class Policy:
     """Answers `can(principal, action, target)` against the court tree."""
 

@@ -1,6 +1,9 @@
 """Serves the browser pages: static HTML, CSS and JavaScript modules, no build step.
 
-Pages are public files: every piece of data on them comes from the API, which checks who asks.
+Every page is `static/<page>.html` (its title, own styles, then its `<body>`) and
+`static/<page>/main.js`; shared modules and styles live in `static/lib/`. One head and one
+header (filled by `lib/shell.js`) wrap every page here. Pages are public files: every piece of
+data on them comes from the API, which checks who asks.
 """
 
 from __future__ import annotations
@@ -27,21 +30,38 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-# URL -> page. Staff pages send a visitor without a session to the login page themselves.
+# URL -> page. Staff pages send a visitor without a session to the login page themselves, and
+# show only what `/api/me` says the user may do.
 PAGES = {
-    "/": "index.html",  # login, then each role's home
-    "/dashboard": "dashboard.html",  # presidents, judges, clerks, admins
-    "/clerk": "clerk.html",  # the clerk console of a hearing
-    "/cases": "cases.html",  # cases and the week schedule: clerks file and book, others read
-    "/wall": "wall.html",  # the security monitoring wall (personal or shared, kiosk)
-    "/playback": "playback.html",  # recordings: search, play, markers, export
-    "/admin": "admin.html",  # users, remote sites, courts, settings
-    "/site": "site.html",  # a remote site (detention centre, prison): link, sign, consult
-    "/consult": "consult.html",  # a defence lawyer's private consultation (one-time code)
-    "/petition": "petition.html",  # a citizen's remote petition (no account)
-    "/reception": "reception.html",  # reception staff receive petitioners
-    "/public": "public.html",  # disclosure: schedule, live public trials, recordings
+    "/": "login",  # log in, then the user's home page
+    "/dashboard": "dashboard",  # courtrooms and today's hearings (hearing.view)
+    "/clerk": "clerk",  # the console of a hearing (hearing.mark)
+    "/cases": "cases",  # cases and the week schedule: schedulers file and book, others read
+    "/wall": "wall",  # the monitoring wall (wall.use; personal or shared, kiosk)
+    "/playback": "playback",  # recordings: search, play, markers, export
+    "/admin": "admin",  # users, remote sites, courts, settings (user.manage)
+    "/site": "site",  # a remote site (detention centre, prison): link, sign, consult
+    "/consult": "consult",  # a defence lawyer's private consultation (one-time code)
+    "/petition": "petition",  # a citizen's remote petition (no account)
+    "/reception": "reception",  # reception staff receive petitioners (petition.receive)
+    "/public": "public",  # disclosure: schedule, live public trials, recordings
 }
+
+# The one head and header of every page; `{head}` is the page's own head part.
+TEMPLATE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="/static/lib/style.css">
+  <link rel="stylesheet" href="/static/lib/shell.css">
+{head}  <script type="module" src="/static/{page}/main.js"></script>
+</head>
+{body_tag}
+  <header id="shell" class="shell"></header>
+{body}
+</html>
+"""
 
 # Browser libraries installed from npm (`make node_modules/.installed`), never from a CDN.
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
@@ -50,11 +70,28 @@ VENDOR = {"hls.min.js": NODE_MODULES / "hls.js" / "dist" / "hls.min.js"}
 routes = web.RouteTableDef()
 
 
-def _page_handler(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def page(_request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / name, headers=PAGE_HEADERS)
+def render(page: str) -> str:
+    """The whole document of `page`: the one head and header around `static/<page>.html`."""
+    text = (STATIC / f"{page}.html").read_text(encoding="utf-8")
+    start = text.index("<body")
+    end = text.index(">", start) + 1
+    parts = {"{head}": text[:start], "{page}": page, "{body_tag}": text[start:end],
+             "{body}": text[end:].strip("\n")}
+    document = TEMPLATE
+    for key, value in parts.items():
+        document = document.replace(key, value)
+    return document
 
-    return page
+
+def _page_handler(page: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    # Rendered once when the routes are added: no file reads on the event loop.
+    body = render(page).encode("utf-8")
+
+    async def serve(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, content_type="text/html", charset="utf-8",
+                            headers=PAGE_HEADERS)
+
+    return serve
 
 
 @routes.get("/vendor/{name}")
@@ -68,7 +105,7 @@ async def vendor(request: web.Request) -> web.FileResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    for url, name in PAGES.items():
-        app.router.add_get(url, _page_handler(name))
+    for url, page in PAGES.items():
+        app.router.add_get(url, _page_handler(page))
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)

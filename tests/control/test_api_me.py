@@ -53,6 +53,8 @@ async def test_grants_per_role_as_the_pages_see_them(
 
     admin = await me("admin")
     assert admin["grants"] == dict.fromkeys(sorted(ACTIONS), "*") and admin["limits"] == {}
+    assert admin["roles"] == {"admin": "everywhere", "president": "subtree", "judge": "own court",
+                              "clerk": "own court", "security": "subtree"}
     harbin = sorted(services.registry.subtree("HL01"))
     pres = await me("pres.harbin")
     assert pres["grants"]["wall.manage"] == harbin and "hearing.schedule" not in pres["grants"]
@@ -62,6 +64,7 @@ async def test_grants_per_role_as_the_pages_see_them(
         ["hearing.mark", "hearing.view", "recording.seal", "recording.view"], "bench")
     clerk = await me("clerk.daoli")
     assert clerk["grants"]["hearing.schedule"] == ["HL0102"] and clerk["limits"] == {}
+    assert "roles" not in clerk  # only who manages users is told the roles
     assert "recording.export" not in clerk["grants"]
     sec = await me("sec.harbin")
     assert set(sec["grants"]) == {"court.view", "room.status", "room.view", "alert.view",

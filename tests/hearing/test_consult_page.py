@@ -160,7 +160,7 @@ async def test_lawyer_and_site_see_each_other_privately_and_the_code_works_once(
     await site_page.locator(f"li[data-hearing='{hid}'] button.consult").wait_for(
         state="detached", timeout=5_000)  # the list is asked again: nothing left to join
     await site_page.screenshot(path=screenshot_path("consult-site-ended"))
-    await site_page.click("#lang-en")
+    await site_page.select_option("#site-lang", "en")
     assert await site_page.text_content("#consult-state") == "The consultation has ended"
 
     # The spent code is refused, visibly, and opens nothing.

@@ -1,4 +1,5 @@
-"""Login, where each role lands, the shared header's navigation, language and log out."""
+"""Login, where each user lands, the shared header's navigation (as /api/me grants), language
+and log out."""
 
 from __future__ import annotations
 
@@ -109,3 +110,30 @@ async def test_language_switch_and_log_out(client: TestClient, browser: Any) -> 
     await page.click("#shell-logout")
     await page.wait_for_selector("#login-username", timeout=10_000)
     assert (await page.evaluate("() => fetch('/api/me').then(r => r.status)")) == 401
+
+
+async def test_navigation_follows_what_api_me_grants(client: TestClient, browser: Any) -> None:
+    """Same user, same role: only the grants in /api/me's answer change what the pages offer."""
+    base = str(client.make_url("/"))
+    page = await (await browser.new_context()).new_page()
+    await log_in(page, base, "clerk.daoli", lands="/clerk")
+
+    async def wall_instead_of_console(route: Any) -> None:
+        response = await route.fetch()
+        me = await response.json()
+        me["grants"]["wall.use"] = [me["court"]]
+        del me["grants"]["hearing.mark"]
+        await route.fulfill(response=response, json=me)
+
+    await page.route("**/api/me", wall_instead_of_console)
+    await page.goto(str(client.make_url("/dashboard")))
+    await page.wait_for_selector("#shell [data-nav]")
+    keys = await nav_keys(page)
+    assert "wall" in keys and "clerk" not in keys and "admin" not in keys, keys
+    await page.goto(str(client.make_url("/clerk")))
+    await page.locator(".shell-refused").wait_for(timeout=10_000)
+    await page.unroute("**/api/me")
+    await page.goto(str(client.make_url("/clerk")))
+    await page.wait_for_selector("#shell [data-nav=clerk]")
+    assert await page.locator(".shell-refused").count() == 0
+    await page.context.close()

@@ -2,7 +2,7 @@
 import { api, el } from "../lib/api.js";
 import { localName, t } from "../lib/i18n.js";
 import "../lib/labels.js";
-import { report } from "./main.js";
+import { report } from "./report.js";
 
 async function showRooms(court, button) {
   for (const b of document.querySelectorAll("#court-list button")) {

@@ -6,6 +6,7 @@ import { showUsers } from "./users.js";
 import { showSites } from "./sites.js";
 import { showCourts } from "./courts.js";
 import { showSettings } from "./settings.js";
+import { report } from "./report.js";
 
 addStrings({
   "admin.sections": ["管理分区", "Sections"],
@@ -50,10 +51,8 @@ addStrings({
 
 const TABS = { users: showUsers, sites: showSites, courts: showCourts, settings: showSettings };
 const shown = new Set();
+let me = null;
 
-export function report(err) {
-  document.getElementById("admin-error").textContent = err ? (err.message || String(err)) : "";
-}
 
 async function select(name, focus = false) {
   for (const key of Object.keys(TABS)) {
@@ -69,7 +68,7 @@ async function select(name, focus = false) {
   if (!shown.has(name)) {
     shown.add(name);
     try {
-      await TABS[name]();
+      await TABS[name](me);
     } catch (err) {
       shown.delete(name);
       report(err);
@@ -78,7 +77,7 @@ async function select(name, focus = false) {
 }
 
 async function main() {
-  const me = await startShell({ roles: ["admin"] });
+  me = await startShell({ action: "user.manage" });
   if (!me) return;
   const names = Object.keys(TABS);
   for (const name of names) {

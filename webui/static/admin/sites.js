@@ -1,7 +1,7 @@
 // Remote sites (detention centres, prisons): register, issue a new credential, disable.
 import { api, el } from "../lib/api.js";
 import { t } from "../lib/i18n.js";
-import { report } from "./main.js";
+import { report } from "./report.js";
 
 function showCredential(site) {
   document.getElementById("credential-value").textContent = site.credential;

@@ -1,13 +1,17 @@
 // Users and roles: search, create, change role/court/name/enabled, reset a password.
 import { api, el } from "../lib/api.js";
 import { onLangChange, t } from "../lib/i18n.js";
-import { report } from "./main.js";
+import { report } from "./report.js";
 
-const ROLES = ["admin", "president", "judge", "clerk", "security"];
+// The roles an account may have, as /api/me says (role -> how far it reaches).
+let scopes = {};
+const roleOptions = () => Object.keys(scopes).map((r) => el("option", { value: r, text: t(`role.${r}`) }));
+// A role that reaches everywhere belongs to no court.
+const courtFor = (role, code) => (scopes[role] === "everywhere" ? null : code.trim() || null);
 
 function roleSelect(value) {
   const select = el("select", { "data-i18n-label": "admin.role" },
-    ...ROLES.map((r) => el("option", { value: r, text: t(`role.${r}`) })));
+    ...roleOptions());
   select.value = value;
   return select;
 }
@@ -27,7 +31,7 @@ function row(user) {
   save.addEventListener("click", async () => {
     try {
       const body = { display_name: name.value, role: role.value,
-        court: role.value === "admin" ? null : court.value.trim() || null };
+        court: courtFor(role.value, court.value) };
       if (active.checked !== user.active) body.active = active.checked;
       Object.assign(user, await api(`/api/users/${encodeURIComponent(user.username)}`,
         { method: "PATCH", body }));
@@ -56,11 +60,14 @@ async function load() {
   document.getElementById("users").replaceChildren(...page.items.map(row));
 }
 
-export async function showUsers() {
+export async function showUsers(me) {
+  scopes = me.roles || {};
   const newRole = document.getElementById("new-role");
+  // A new account reaches its own court unless chosen otherwise.
+  const narrowest = Object.keys(scopes).find((r) => scopes[r] === "own court") || "";
   const fillRoles = () => {
-    const value = newRole.value || "clerk";
-    newRole.replaceChildren(...ROLES.map((r) => el("option", { value: r, text: t(`role.${r}`) })));
+    const value = newRole.value || narrowest;
+    newRole.replaceChildren(...roleOptions());
     newRole.value = value;
   };
   fillRoles();
@@ -74,7 +81,7 @@ export async function showUsers() {
     ev.preventDefault();
     const data = Object.fromEntries(new FormData(form));
     const body = { username: data.username.trim(), role: data.role, password: data.password,
-      display_name: data.display_name, court: data.role === "admin" ? null : data.court.trim() || null };
+      display_name: data.display_name, court: courtFor(data.role, data.court) };
     try {
       const user = await api("/api/users", { method: "POST", body });
       document.getElementById("user-new-status").textContent = t("admin.created", { name: user.username });

@@ -24,7 +24,9 @@ export class CaseFiling {
     this.me = me;
     this.courts = courts;
     this.onFiled = onFiled;
-    if (me.role === "clerk") this.form.elements.clerk.value = me.username;
+    // A clerk filing a case is its clerk: the field named for the user's role gets their name.
+    const own = this.form.elements.namedItem(me.role);
+    if (own) own.value = me.username;
     this.form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.submit().catch(() => {});
@@ -32,9 +34,10 @@ export class CaseFiling {
     this.relabel();
   }
 
-  // The example number uses the clerk's own court and this year.
+  // The example number uses the user's own court (else the first they see) and this year.
   relabel() {
-    const prefix = this.courts.byCode.get(this.me.court)?.case_prefix || "黑0102";
+    const court = this.courts.byCode.get(this.me.court) || this.courts.list[0];
+    const prefix = court?.case_prefix || "";
     const example = `（${new Date().getFullYear()}）${prefix}民初101号`;
     this.hint.textContent = t("cases.numberHint", { example });
     this.form.elements.number.placeholder = example;

@@ -2,6 +2,7 @@
 // judges, presidents and admins find cases and read the week schedule. `?case=<id>` opens a case.
 import { api } from "../lib/api.js";
 import { onLangChange } from "../lib/i18n.js";
+import { may } from "../lib/grants.js";
 import { startShell } from "../lib/shell.js";
 import { Booking } from "./booking.js";
 import { Courts } from "./courts.js";
@@ -12,14 +13,14 @@ import { People } from "./people.js";
 import { report } from "./refusals.js";
 import { CaseSearch } from "./search.js";
 import { dayOf, WeekSchedule } from "./week.js";
-import { CONSOLE_ROLES, SCHEDULERS } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
 async function main() {
-  const me = await startShell({ roles: ["admin", "president", "judge", "clerk"] });
+  const me = await startShell({ action: "hearing.view" });
   if (!me) return;
-  const schedules = SCHEDULERS.includes(me.role);
+  const schedules = may(me, "hearing.schedule");
+  const steers = may(me, "hearing.mark"); // the clerk console
   if (!schedules) {
     // Those who may not file or book get no forms at all (the API refuses them anyway).
     for (const id of ["case-new-card", "case-edit-box", "party-new", "booking"]) $(id).remove();
@@ -37,7 +38,7 @@ async function main() {
   const week = new WeekSchedule({ court: $("week-court"), room: $("week-room"), day: $("week-day"),
     prev: $("week-prev"), thisWeek: $("week-this"), next: $("week-next"), error: $("week-error"),
     info: $("week-info"), table: $("week-table") },
-  { me, courts, canSteer: CONSOLE_ROLES.includes(me.role), onOpenCase: (id) => openCase(id) });
+  { me, courts, canSteer: steers, onOpenCase: (id) => openCase(id) });
   const search = new CaseSearch({ form: $("case-search"), rows: $("case-rows"), prev: $("page-prev"),
     next: $("page-next"), info: $("page-info"), error: $("search-error") }, courts, people,
   (id) => openCase(id));
@@ -64,7 +65,7 @@ async function main() {
     facts: $("case-facts"), blockers: $("case-blockers"), parties: $("party-rows"),
     hearings: $("hearing-rows"), error: $("hearing-error"), status: $("hearing-status"),
     close: $("case-close") },
-  { courts, canSchedule: schedules, canSteer: CONSOLE_ROLES.includes(me.role),
+  { courts, canSchedule: schedules, canSteer: steers,
     onShown: async (item) => {
       people.seen(item);
       parties?.show(item.id);

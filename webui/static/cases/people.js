@@ -2,6 +2,7 @@
 // usernames come from the cases and hearings already seen (and from /api/users for admins).
 // The fields stay free text; the server checks each name against the court's staff.
 import { api, el } from "../lib/api.js";
+import { may } from "../lib/grants.js";
 
 const since = (days) => new Date(Date.now() - days * 86_400_000).toISOString();
 
@@ -27,15 +28,14 @@ export class People {
   }
 
   async load(me) {
-    if (me.role === "judge") this.add("judge", me.username);
-    if (me.role === "clerk") this.add("clerk", me.username);
+    if (me.role in this.lists) this.add(me.role, me.username); // a judge's or clerk's own name
     const asks = [
       api("/api/cases?limit=200").then((page) => page.items.forEach((c) => this.seen(c))),
       api(`/api/hearings?limit=500&from=${encodeURIComponent(since(180))}`)
         .then((page) => page.items.forEach((h) => this.seen(h))),
     ];
-    if (me.role === "admin") {
-      for (const role of ["judge", "clerk"]) {
+    if (may(me, "user.manage")) {
+      for (const role of Object.keys(this.lists)) {
         asks.push(api(`/api/users?role=${role}&limit=1000`).then((page) =>
           this.add(role, ...page.items.filter((u) => u.active).map((u) => u.username))));
       }

@@ -68,8 +68,3 @@ export const caseType = (code) => word("caseType", code);
 export const restriction = (code) => word("restriction", code);
 export const partyRole = (code) => word("partyRole", code);
 export const partyKind = (code) => word("partyKind", code);
-
-// Roles that file cases and book hearings (hearing.schedule); the server decides all the same.
-export const SCHEDULERS = ["admin", "clerk"];
-// Roles the clerk console (/clerk) is for.
-export const CONSOLE_ROLES = ["admin", "judge", "clerk"];

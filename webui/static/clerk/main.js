@@ -2,6 +2,7 @@
 // state); /clerk alone lists today's hearings of the user's court to choose from.
 import { api, events } from "../lib/api.js";
 import { addStrings, localName, onLangChange, t } from "../lib/i18n.js";
+import { may } from "../lib/grants.js";
 import { startShell } from "../lib/shell.js";
 import { HearingPanel } from "./hearing.js";
 import { MarkerDesk } from "./markers.js";
@@ -30,7 +31,6 @@ addStrings({
 });
 
 const $ = (id) => document.getElementById(id);
-const STEERS = ["admin", "clerk", "judge"];
 
 function fail(err) {
   $("clerk-error").textContent = t("clerk.error", { reason: err.message });
@@ -58,7 +58,7 @@ async function steer(me, hearingId) {
   document.title = `${h.case.number} · courtav`;
   await recording.load(room, h.remote_site);
   await markers.load(h.id);
-  if (["admin", "clerk"].includes(me.role)) publisher.show(room);
+  if (may(me, "room.publish", room.court)) publisher.show(room);
 
   events((ev) => {
     if (ev.kind.startsWith("hearing.") && ev.data?.hearing === h.id) hearing.load(h.id).catch(fail);
@@ -77,7 +77,7 @@ async function steer(me, hearingId) {
 }
 
 async function main() {
-  const me = await startShell({ roles: STEERS });
+  const me = await startShell({ action: "hearing.mark" });
   if (!me) return;
   const id = new URLSearchParams(location.search).get("hearing");
   if (id && /^\d{1,18}$/.test(id)) {

@@ -3,7 +3,7 @@
 import { el } from "../lib/api.js";
 import { addStrings, t } from "../lib/i18n.js";
 import { feedName } from "../lib/labels.js";
-import { publish } from "../webrtc.js";
+import { publish } from "../lib/webrtc.js";
 
 addStrings({
   "publish.title": ["推送本机摄像头", "Publish this computer's camera"],

@@ -3,10 +3,10 @@
 // lawyer key (kept in this page's memory only), publishes camera and microphone by WHIP and
 // watches the site by WHEP with that key. Nothing of it is recorded; court staff cannot view it.
 import { api } from "../lib/api.js";
-import { addStrings, applyTranslations, formatTime, onLangChange, t } from "../lib/i18n.js";
-import { languageSelect } from "../lib/shell.js";
+import { addStrings, formatTime, onLangChange, t } from "../lib/i18n.js";
+import { visitorShell } from "../lib/shell.js";
 import { watermark } from "../lib/watermark.js";
-import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "../petition/call.js";
+import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "../lib/call.js";
 
 addStrings({
   ...MEDIA_STRINGS,
@@ -190,8 +190,7 @@ function back() {
 }
 
 function boot() {
-  $("consult-tools").append(languageSelect("consult-lang"));
-  applyTranslations();
+  visitorShell({ product: "consult.product", langId: "consult-lang" });
   onLangChange(showStates);
   const hearing = new URLSearchParams(location.search).get("hearing");
   if (hearing && /^[0-9]+$/.test(hearing)) $("consult-hearing").value = hearing;

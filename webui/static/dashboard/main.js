@@ -2,6 +2,7 @@
 // viewer, all kept current by the event stream (/api/events) without reloading.
 import { events } from "../lib/api.js";
 import { addStrings, onLangChange, t } from "../lib/i18n.js";
+import { may } from "../lib/grants.js";
 import { startShell } from "../lib/shell.js";
 import { PAGE_SIZE, RoomCards } from "./cards.js";
 import { CourtIndex } from "./court-index.js";
@@ -39,10 +40,10 @@ function fail(err) {
 }
 
 async function main() {
-  const me = await startShell({ roles: ["admin", "president", "judge", "clerk"] });
+  const me = await startShell({ action: "hearing.view" });
   if (!me) return;
   const index = new CourtIndex();
-  const schedule = new Schedule($("schedule"), { canSteer: ["admin", "clerk", "judge"].includes(me.role) });
+  const schedule = new Schedule($("schedule"), { canSteer: may(me, "hearing.mark") });
   const viewer = new Viewer($("viewer"), { title: $("viewer-title"), players: $("players"),
     close: $("viewer-close"), user: me });
   const cards = new RoomCards($("room-cards"), { index, schedule,

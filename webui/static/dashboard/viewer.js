@@ -4,7 +4,7 @@ import { el } from "../lib/api.js";
 import { addStrings, localName, t } from "../lib/i18n.js";
 import { feedName } from "../lib/labels.js";
 import { watermark } from "../lib/watermark.js";
-import { watch } from "../webrtc.js";
+import { watch } from "../lib/webrtc.js";
 
 addStrings({
   "viewer.connecting": ["连接中…", "Connecting…"],

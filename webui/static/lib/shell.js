@@ -1,11 +1,13 @@
-// The header every page shares: product name, navigation by role, the user, language, log out.
+// The header every page shares (webui/routes.py puts <header id="shell"> on every page).
+// Staff pages: product, navigation by what /api/me grants, the user, language, log out.
 //
-//   import { startShell } from "/static/lib/shell.js";
-//   const me = await startShell({ roles: ["admin", "president"] });
-//   if (!me) return;  // not logged in (sent to the login page) or not for this role
+//   import { startShell } from "../lib/shell.js";
+//   const me = await startShell({ action: "hearing.view" });
+//   if (!me) return;  // not logged in (sent to the login page) or not granted (the page says so)
 //
-// The page may hold <header id="shell"></header>; otherwise one is put at the top of <body>.
+// Visitors' pages (no account): visitorShell({ product, links, langId, tools }).
 import { api, currentUser, el } from "./api.js";
+import { may } from "./grants.js";
 import { addStrings, applyTranslations, lang, localName, onLangChange, setLang, t } from "./i18n.js";
 
 addStrings({
@@ -32,29 +34,29 @@ addStrings({
   "role.public": ["公众", "Public"],
 });
 
-// Where each role may go; `roles: null` is everyone. The server's policy still decides the data.
+// Each page and the action it is for (null: everyone); a link shows where /api/me grants it.
 export const NAV = [
-  { key: "dashboard", href: "/dashboard", roles: ["admin", "president", "judge", "clerk"] },
-  { key: "wall", href: "/wall", roles: ["admin", "president", "security"] },
-  { key: "playback", href: "/playback", roles: ["admin", "president", "judge", "clerk"] },
-  { key: "clerk", href: "/clerk", roles: ["admin", "judge", "clerk"] },
-  { key: "cases", href: "/cases", roles: ["admin", "president", "judge", "clerk"] },
-  { key: "admin", href: "/admin", roles: ["admin"] },
-  { key: "public", href: "/public", roles: null },
+  { key: "dashboard", href: "/dashboard", action: "hearing.view" },
+  { key: "wall", href: "/wall", action: "wall.use" },
+  { key: "playback", href: "/playback", action: "recording.view" },
+  { key: "clerk", href: "/clerk", action: "hearing.mark" },
+  { key: "cases", href: "/cases", action: "hearing.view" },
+  { key: "admin", href: "/admin", action: "user.manage" },
+  { key: "public", href: "/public", action: null },
 ];
 
 export const LANGUAGES = [["zh-CN", "中文"], ["en", "English"]];
 
-// The page a role starts on after logging in.
-export function homeFor(role) {
-  if (role === "security") return "/wall";
-  if (role === "clerk") return "/clerk";
-  if (role === "public") return "/public";
+// The page a user starts on, by what they may do: who watches rooms but sees no hearings goes
+// to the wall; who records hearings (and does not run the system) to the clerk console.
+export function homeFor(me) {
+  if (!may(me, "hearing.view")) return may(me, "wall.use") ? "/wall" : "/public";
+  if (may(me, "room.record") && !may(me, "user.manage")) return "/clerk";
   return "/dashboard";
 }
 
-export function navFor(role) {
-  return NAV.filter((item) => item.roles === null || item.roles.includes(role));
+export function navFor(me) {
+  return NAV.filter((item) => item.action === null || may(me, item.action));
 }
 
 // A <select> that switches the page language; shared by the header and the login page.
@@ -77,7 +79,7 @@ function skipLink() {
 
 function render(header, me) {
   const here = location.pathname;
-  const links = navFor(me.role).map((item) => el("li", {},
+  const links = navFor(me).map((item) => el("li", {},
     el("a", { href: item.href, "data-i18n": `nav.${item.key}`, dataset: { nav: item.key },
       "aria-current": here === item.href ? "page" : null })));
   const who = el("span", { class: "shell-user", id: "shell-user" });
@@ -93,7 +95,7 @@ function render(header, me) {
     location.assign("/");
   });
   header.replaceChildren(
-    el("a", { class: "shell-product", href: homeFor(me.role) },
+    el("a", { class: "shell-product", href: homeFor(me) },
       el("span", { class: "shell-mark", text: "courtav" }),
       el("span", { "data-i18n": "shell.product" })),
     el("nav", { "data-i18n-label": "shell.nav" }, el("ul", { class: "shell-nav" }, ...links)),
@@ -110,26 +112,44 @@ function refuse() {
     el("p", { "data-i18n": "shell.forbidden" }), home));
 }
 
-// Builds the header for the logged-in user and returns them ({username, role, court, ...}).
-// Returns null when nobody is logged in (the browser goes to the login page) or when `roles`
-// is given and the user's role is not among them (the page says so).
-export async function startShell({ roles = null } = {}) {
-  const me = await currentUser();
-  if (!me) {
-    location.replace(`/?next=${encodeURIComponent(location.pathname + location.search)}`);
-    return null;
-  }
+function shellHeader() {
   let header = document.getElementById("shell");
   if (!header) {
     header = el("header", { id: "shell" });
     document.body.prepend(header);
   }
   header.classList.add("shell");
-  render(header, me);
   const skip = skipLink();
   if (skip) document.body.prepend(skip);
-  const allowed = !roles || roles.includes(me.role);
+  return header;
+}
+
+// Builds the header for the logged-in user and returns them (/api/me: who, grants, limits).
+// Returns null when nobody is logged in (the browser goes to the login page) or when `action`
+// is given and /api/me does not grant it anywhere (the page says so).
+export async function startShell({ action = null } = {}) {
+  const me = await currentUser();
+  if (!me) {
+    location.replace(`/?next=${encodeURIComponent(location.pathname + location.search)}`);
+    return null;
+  }
+  render(shellHeader(), me);
+  const allowed = !action || may(me, action);
   if (!allowed) refuse();
   applyTranslations();
   return allowed ? me : null;
+}
+
+// The header of a page for visitors without an account: the page's name (an i18n key), its
+// links ([{href, key}]), any page tools (elements) and the language.
+export function visitorShell({ product = "shell.product", links = [], langId = "shell-lang",
+  tools = [] } = {}) {
+  const nav = links.length ? el("nav", { "data-i18n-label": "shell.nav" },
+    el("ul", { class: "shell-nav" }, ...links.map(({ href, key }) =>
+      el("li", {}, el("a", { href, "data-i18n": key }))))) : null;
+  const name = el("span", { class: "shell-product" },
+    el("span", { class: "shell-mark", text: "courtav" }), el("span", { "data-i18n": product }));
+  const side = el("div", { class: "shell-tools" }, ...tools, languageSelect(langId));
+  shellHeader().replaceChildren(...[name, nav, side].filter(Boolean));
+  applyTranslations();
 }

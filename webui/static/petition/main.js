@@ -2,10 +2,10 @@
 // call with the court's reception. The ticket is an HttpOnly cookie the server set at sign-up.
 // The court's picture carries a watermark with a random session id, never the petitioner's name.
 import { api, el } from "../lib/api.js";
-import { addStrings, applyTranslations, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
-import { languageSelect } from "../lib/shell.js";
+import { addStrings, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
+import { visitorShell } from "../lib/shell.js";
 import { anonymousId, watermark } from "../lib/watermark.js";
-import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "./call.js";
+import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "../lib/call.js";
 
 addStrings({
   ...MEDIA_STRINGS,
@@ -174,8 +174,7 @@ async function leave() {
 }
 
 async function start() {
-  $("public-tools").append(languageSelect("public-lang"));
-  applyTranslations();
+  visitorShell({ product: "pet.product", langId: "public-lang" });
   watermark($("court-frame"), `信访 Petition ${anonymousId()}`);
   $("petition-form").addEventListener("submit", submit);
   $("leave").addEventListener("click", leave);

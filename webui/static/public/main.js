@@ -2,10 +2,10 @@
 // documents and recordings. Everything shown is redacted by the server; text goes in as text.
 // Both players carry a watermark: the viewer is anonymous, so it shows a random per-page-load id.
 import { api, el } from "../lib/api.js";
-import { addStrings, applyTranslations, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
-import { languageSelect } from "../lib/shell.js";
+import { addStrings, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
+import { visitorShell } from "../lib/shell.js";
 import { anonymousId, watermark } from "../lib/watermark.js";
-import { watch } from "../webrtc.js";
+import { watch } from "../lib/webrtc.js";
 
 addStrings({
   "pub.product": ["司法公开", "Open courts"],
@@ -162,8 +162,8 @@ async function loadAll() {
 }
 
 async function start() {
-  $("public-tools").append(languageSelect("public-lang"));
-  applyTranslations();
+  visitorShell({ product: "pub.product", langId: "public-lang", links: [
+    { href: "/petition", key: "pub.petition" }, { href: "/", key: "pub.login" }] });
   watermark($("live-frame"), VIEWER);
   watermark($("recording-frame"), VIEWER);
   $("schedule-day").value = today();

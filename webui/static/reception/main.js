@@ -3,9 +3,10 @@
 // the session ends.
 import { api, el, events } from "../lib/api.js";
 import { addStrings, formatTime, localName, onLangChange, t } from "../lib/i18n.js";
+import { courtsFor } from "../lib/grants.js";
 import { startShell } from "../lib/shell.js";
 import { watermark } from "../lib/watermark.js";
-import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "../petition/call.js";
+import { Call, MEDIA_STRINGS, mediaErrorKey, openCamera } from "../lib/call.js";
 
 addStrings({
   ...MEDIA_STRINGS,
@@ -132,17 +133,12 @@ async function end() {
 }
 
 async function start() {
-  me = await startShell({ roles: ["admin", "president", "judge", "clerk"] });
+  me = await startShell({ action: "petition.receive" });
   if (!me) return;
   watermark($("petitioner-frame"), me.username);
   const courts = (await api("/api/petitions/courts")).courts;
-  const byCode = Object.fromEntries(courts.map((c) => [c.code, c]));
-  const within = (c) => { // presidents receive for the courts below theirs too
-    for (let at = c; at; at = byCode[at.parent]) if (at.code === me.court) return true;
-    return false;
-  };
-  const mine = !me.court ? courts
-    : courts.filter((c) => c.code === me.court || (me.role === "president" && within(c)));
+  const where = courtsFor(me, "petition.receive"); // null: every court
+  const mine = where === null ? courts : courts.filter((c) => where.includes(c.code));
   const fill = () => {
     const keep = court() || me.court || "";
     $("rx-court").replaceChildren(...mine.map((c) => el("option", { value: c.code, text: `${localName(c)} (${c.code})` })));

@@ -5,7 +5,7 @@ import { el } from "../lib/api.js";
 import { addStrings, applyTranslations, localName, t } from "../lib/i18n.js";
 import { feedName } from "../lib/labels.js";
 import { watermark } from "../lib/watermark.js";
-import { watch } from "../webrtc.js";
+import { watch } from "../lib/webrtc.js";
 import { feedOf } from "./layout.js";
 
 addStrings({

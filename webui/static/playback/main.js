@@ -3,15 +3,16 @@
 // those who may, withhold ranges (confidential, sealed) and place the recording on legal hold.
 // Everything shown comes from the API and is set as text; the server decides what is visible
 // (of a withheld portion the page learns only when it is, never what is in it).
-import { api, el, events } from "./lib/api.js";
-import { addStrings, applyTranslations, formatTime, onLangChange, t } from "./lib/i18n.js";
-import { feedName, markerKind } from "./lib/labels.js";
-import { startShell } from "./lib/shell.js";
-import { ExportPanel } from "./playback/export.js";
-import { HoldPanel } from "./playback/hold.js";
-import { Player } from "./playback/player.js";
-import { PortionPanel } from "./playback/portions.js";
-import { Timeline } from "./playback/timeline.js";
+import { api, el, events } from "../lib/api.js";
+import { addStrings, applyTranslations, formatTime, onLangChange, t } from "../lib/i18n.js";
+import { feedName, markerKind } from "../lib/labels.js";
+import { may } from "../lib/grants.js";
+import { startShell } from "../lib/shell.js";
+import { ExportPanel } from "./export.js";
+import { HoldPanel } from "./hold.js";
+import { Player } from "./player.js";
+import { PortionPanel } from "./portions.js";
+import { Timeline } from "./timeline.js";
 
 addStrings({
   "pb.search": ["检索录像", "Find recordings"],
@@ -60,10 +61,6 @@ addStrings({
 const $ = (id) => document.getElementById(id);
 const PAGE = 20;
 const MARKERS = ["opened", "recess", "resumed", "closed", "bookmark", "speaker", "alert", "gap"];
-// The policy's roles for each action; only to spare others a refused request, the server checks.
-const EXPORTERS = ["admin", "president"]; // recording.export
-const SEALERS = ["admin", "president", "judge"]; // recording.seal (judges on the bench only)
-const HOLDERS = ["admin", "president"]; // recording.hold
 let me = null;
 let offset = 0;
 let current = null;
@@ -137,9 +134,11 @@ async function open(id) {
   }
   player.open(rec.playlist);
   await loadTimeline();
-  exporter.show(rec, EXPORTERS.includes(me.role));
-  holds.show(rec, HOLDERS.includes(me.role));
-  await portions.show(rec, SEALERS.includes(me.role));
+  // What /api/me grants on the recording's court; the server still checks each request (a
+  // judge may seal only where they sat on the bench).
+  exporter.show(rec, may(me, "recording.export", rec.court));
+  holds.show(rec, may(me, "recording.hold", rec.court));
+  await portions.show(rec, may(me, "recording.seal", rec.court));
   history.replaceState(null, "", `/playback?recording=${rec.id}`);
   $("player-title").focus();
 }
@@ -172,7 +171,7 @@ function onEvent(ev) {
 }
 
 async function start() {
-  me = await startShell({ roles: ["admin", "president", "judge", "clerk"] });
+  me = await startShell({ action: "recording.view" });
   if (!me) return;
   $("f-marker").append(...MARKERS.map((kind) => el("option", { value: kind, text: markerKind(kind) })));
   player = new Player($("video"), $("video-box"), me.username);

@@ -1,7 +1,7 @@
 // The login page: log in (POST /api/login sets the session cookie), then go to the user's page.
-import { api, currentUser } from "./lib/api.js";
-import { addStrings, applyTranslations, t } from "./lib/i18n.js";
-import { homeFor, languageSelect } from "./lib/shell.js";
+import { api, currentUser } from "../lib/api.js";
+import { addStrings, t } from "../lib/i18n.js";
+import { homeFor, visitorShell } from "../lib/shell.js";
 
 addStrings({
   "login.title": ["登录", "Log in"],
@@ -19,10 +19,10 @@ const form = document.getElementById("login");
 const error = document.getElementById("login-error");
 
 // Only a path on this site: never an absolute or protocol-relative address from the query.
-function nextPage(role) {
+function nextPage(me) {
   const next = new URLSearchParams(location.search).get("next") || "";
   const safe = next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\");
-  return safe && next !== "/" ? next : homeFor(role);
+  return safe && next !== "/" ? next : homeFor(me);
 }
 
 async function submit(ev) {
@@ -40,7 +40,7 @@ async function submit(ev) {
   form.setAttribute("aria-busy", "true");
   try {
     const body = await api("/api/login", { method: "POST", body: { username, password } });
-    location.assign(nextPage(body.user.role));
+    location.assign(nextPage(body.user));
   } catch (err) {
     const known = { 401: "login.wrong", 429: "login.locked" }[err.status];
     error.textContent = known ? t(known) : t("login.failed", { reason: err.message });
@@ -52,11 +52,10 @@ async function submit(ev) {
 }
 
 async function start() {
-  document.getElementById("login-tools").append(languageSelect("login-lang"));
-  applyTranslations();
+  visitorShell({ langId: "login-lang" });
   form.addEventListener("submit", submit);
   const me = await currentUser().catch(() => null);
-  if (me) location.replace(nextPage(me.role));
+  if (me) location.replace(nextPage(me));
 }
 
 start();

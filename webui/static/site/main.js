@@ -3,10 +3,11 @@
 // defendant read and sign the hearing record, and hold a private consultation with the lawyer.
 // The credential stays in this page's memory only; it is sent as a Bearer header.
 // What the site receives (the courtroom, the lawyer) carries a watermark with the site's code.
-import { api, el } from "./lib/api.js";
-import { addStrings, applyTranslations, lang, onLangChange, setLang, t } from "./lib/i18n.js";
-import { watermark } from "./lib/watermark.js";
-import { publish, watch } from "./webrtc.js";
+import { api, el } from "../lib/api.js";
+import { addStrings, lang, onLangChange, t } from "../lib/i18n.js";
+import { visitorShell } from "../lib/shell.js";
+import { watermark } from "../lib/watermark.js";
+import { publish, watch } from "../lib/webrtc.js";
 
 addStrings({
   "site.title": ["远程提讯", "Remote arraignment"],
@@ -357,9 +358,9 @@ async function leave() {
 }
 
 function start() {
-  applyTranslations();
-  $("lang-zh").addEventListener("click", () => setLang("zh-CN"));
-  $("lang-en").addEventListener("click", () => setLang("en"));
+  visitorShell({ product: "site.title", langId: "site-lang", tools: [
+    el("small", { id: "site-name" }),
+    el("button", { id: "leave", type: "button", hidden: true, "data-i18n": "site.leave" })] });
   $("login").addEventListener("submit", enter);
   $("leave").addEventListener("click", leave);
   $("refresh").addEventListener("click", () => load()

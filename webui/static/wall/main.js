@@ -1,12 +1,13 @@
 // The monitoring wall (/wall): 1 to 36 tiles of rooms, alarms framed and first, a tour through
 // a court's rooms, layouts saved per user. `/wall?shared=<id>` shows a shared wall that every
 // screen follows through the event stream; `&kiosk=1` is the big screen (tiles only).
-import { api, events } from "./lib/api.js";
-import { addStrings, onLangChange, t } from "./lib/i18n.js";
-import { startShell } from "./lib/shell.js";
-import { SIZES, arrange, feedOf, fit, moveFocus, openAlertsByRoom, streamFor, tourPage } from "./wall/layout.js";
-import { DRAG_TYPE, RoomIndex, RoomPanel } from "./wall/rooms.js";
-import { Tile } from "./wall/tile.js";
+import { api, events } from "../lib/api.js";
+import { addStrings, onLangChange, t } from "../lib/i18n.js";
+import { may } from "../lib/grants.js";
+import { startShell } from "../lib/shell.js";
+import { SIZES, arrange, feedOf, fit, moveFocus, openAlertsByRoom, streamFor, tourPage } from "./layout.js";
+import { DRAG_TYPE, RoomIndex, RoomPanel } from "./rooms.js";
+import { Tile } from "./tile.js";
 
 addStrings({
   "wall.title": ["监控墙", "Monitoring wall"],
@@ -331,7 +332,7 @@ function wire() {
 
 async function main() {
   if (kiosk) document.body.classList.add("kiosk");
-  me = await startShell({ roles: ["admin", "president", "security"] });
+  me = await startShell({ action: "wall.use" });
   if (!me) return;
   panel = new RoomPanel({ index, list: $("room-list"), court: $("court-filter"), search: $("room-q"),
     alarms: $("alarm-list"), status: $("choice-state"),
@@ -352,7 +353,7 @@ async function main() {
   document.body.dataset.mode = shared !== null ? "shared" : "mine";
   if (shared !== null) {
     applyShared(await api(`/api/walls/${shared}`));
-    $("wall-size").disabled = !["admin", "president"].includes(me.role);  // leaders resize
+    $("wall-size").disabled = !may(me, "wall.manage");  // leaders resize
     $("kiosk-link").href = `/wall?shared=${shared}&kiosk=1`;
   } else {
     layoutName = t("wall.defaultName");

@@ -1,6 +1,6 @@
 // A two-way call over WHIP + WHEP: our camera out, the other side in. Each direction is retried
 // until it connects and set up again when its connection drops (a network blip), until stop().
-import { publish, watch } from "../webrtc.js";
+import { publish, watch } from "./webrtc.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const DROP_GRACE_MS = 5000; // "disconnected" often heals by itself; wait this long first
