@@ -8,6 +8,7 @@ data on them comes from the API, which checks who asks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -58,7 +59,9 @@ TEMPLATE = """<!doctype html>
 {head}  <script type="module" src="/static/{page}/main.js"></script>
 </head>
 {body_tag}
-  <header id="shell" class="shell"></header>
+  <header id="shell" class="shell">
+    <span class="shell-product"><span class="shell-mark">courtav</span></span>
+  </header>
 {body}
 </html>
 """
@@ -75,12 +78,11 @@ def render(page: str) -> str:
     text = (STATIC / f"{page}.html").read_text(encoding="utf-8")
     start = text.index("<body")
     end = text.index(">", start) + 1
-    parts = {"{head}": text[:start], "{page}": page, "{body_tag}": text[start:end],
-             "{body}": text[end:].strip("\n")}
-    document = TEMPLATE
-    for key, value in parts.items():
-        document = document.replace(key, value)
-    return document
+    head = "".join(f"  {line.strip()}\n" for line in text[:start].splitlines() if line.strip())
+    parts = {"head": head, "page": page, "body_tag": text[start:end],
+             "body": text[end:].strip("\n")}
+    # One pass, so nothing in a page's own text is taken for a placeholder.
+    return re.sub(r"\{(head|page|body_tag|body)\}", lambda m: parts[m[1]], TEMPLATE)
 
 
 def _page_handler(page: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

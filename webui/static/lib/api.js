@@ -19,7 +19,7 @@ export async function api(path, { method = "GET", body, headers = {} } = {}) {
   return json;
 }
 
-// The logged-in user ({username, role, court}) or null.
+// The logged-in user (GET /api/me: who, and what they may do where; see grants.js) or null.
 export async function currentUser() {
   try {
     return await api("/api/me");
