@@ -1,7 +1,7 @@
 // Withheld portions of the open recording (`recording.seal`: presidents, admins, judges on the
 // hearing's bench): mark a range confidential or sealed with a reason, list the portions, lift
 // one. The panel shows only when GET .../portions answers the user: the server decides who
-// may, the role only spares the others a request that would be refused.
+// may; the grant in /api/me only spares the others a request that would be refused.
 import { api, el } from "../lib/api.js";
 import { addStrings, formatTime, t } from "../lib/i18n.js";
 import { RangeFields } from "./range.js";
