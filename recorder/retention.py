@@ -30,8 +30,8 @@ from control.db import Database, utcnow
 from control.policy import Principal, Target
 from control.registry import CourtRegistry
 from recorder.exports import ExportQueue
-from recorder.index import ExportJob, Recording, RetentionFlag
 from recorder.integrity import load_chain, verify_chain
+from recorder.models import ExportJob, Recording, RetentionFlag
 from recorder.storage import INIT_NAME, SEGMENT_NAME, TEMP_SUFFIX
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from control.policy import Principal, Target
 from control.registry import CourtRegistry, RoomInfo
 from media import StreamNotFound, StreamRegistry
 from recorder.exports import ExportQueue
-from recorder.index import Marker, Recording, Segment
+from recorder.models import Marker, Recording, Segment
 from recorder.reconcile import ReconcileReport, reconcile_interrupted, reconcile_recording
 from recorder.retention import RetentionJob
 from recorder.segments import DEFAULT_SEGMENT_S, ClosedSegment, RecordingPlace, SegmentRecorder

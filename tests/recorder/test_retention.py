@@ -18,7 +18,7 @@ from control.core import CORE
 from control.db import utcnow
 from control.models import AuditEvent
 from media.sources import Clip
-from recorder.index import ExportJob, Marker, Recording, RetentionFlag, Segment
+from recorder.models import ExportJob, Marker, Recording, RetentionFlag, Segment
 from recorder.retention import keep_days
 from recorder.service import RECORDER
 from tests.conftest import auth

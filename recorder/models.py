@@ -1,9 +1,5 @@
 """The hearing index: recordings, their segments (a hash chain) and the markers along them;
-sealed or confidential portions, export jobs and retention flags.
-
-Importing this module registers the tables on the shared `Base`; import it before
-`Database.create_schema()`.
-"""
+sealed or confidential portions, export jobs and retention flags."""
 
 from __future__ import annotations
 
