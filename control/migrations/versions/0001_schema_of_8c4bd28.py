@@ -1,4 +1,4 @@
-"""The schema of commit 8c4bd28, the last made by `create_all` before versions.
+"""The schema of commit 8c4bd28, the last one made by `create_all` before versions.
 
 The tables are written out here (not taken from the models, which move on) so this revision
 stays what it was. It also adopts a database that `create_all` made before versions: the tables
