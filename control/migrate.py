@@ -64,6 +64,11 @@ def head() -> str:
     return newest
 
 
+def known(revision: str) -> bool:
+    """Whether this code has the migration `revision` (a newer courtav may have more)."""
+    return revision in {script.revision for script in scripts().walk_revisions()}
+
+
 def current(db: Database) -> str | None:
     """The database's revision; None when it has no version table (empty, or made before)."""
     with db.engine.connect() as conn:
@@ -77,7 +82,7 @@ def upgrade(db: Database) -> SchemaReport:
         before = MigrationContext.configure(conn).get_current_revision()
         if before == target:
             return SchemaReport(before, target)
-        if before is not None and before not in {s.revision for s in scripts().walk_revisions()}:
+        if before is not None and not known(before):
             raise SchemaError(
                 f"the database {db.engine.url.render_as_string()} is at schema revision "
                 f"{before}, which this courtav does not know (its newest is {target}): a newer "

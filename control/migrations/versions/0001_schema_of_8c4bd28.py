@@ -592,6 +592,10 @@ def _add_missing_columns(inspector: sa.Inspector, table: sa.Table) -> None:
         for column in missing:
             batch.add_column(column._copy())
             log.info("added the missing column %s.%s", table.name, column.name)
+            for fk in column.foreign_keys:  # not added with the column; SQLite wants a name
+                batch.create_foreign_key(f"fk_{table.name}_{column.name}",
+                                         fk.column.table.name, [column.name], [fk.column.name],
+                                         ondelete=fk.ondelete)
     for index in table.indexes:
         if index.name not in indexes and names & {c.name for c in index.columns}:
             index.create(op.get_bind())
