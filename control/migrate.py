@@ -9,6 +9,7 @@ upgraded it, is refused.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -25,6 +26,9 @@ from control.schema import metadata
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = "control:migrations"
+# Alembic's `op` and `context` are module globals: one migration run per process at a time.
+# Across processes (nodes) PostgreSQL's advisory lock in env.py takes over.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 class SchemaError(ConfigError):
@@ -78,7 +82,7 @@ def current(db: Database) -> str | None:
 def upgrade(db: Database) -> SchemaReport:
     """Bring the database to `head()`; SchemaError if it is at a revision this code lacks."""
     target = head()
-    with db.engine.connect() as conn:
+    with _ONE_AT_A_TIME, db.engine.connect() as conn:
         before = MigrationContext.configure(conn).get_current_revision()
         if before == target:
             return SchemaReport(before, target)

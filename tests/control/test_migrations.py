@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from hearing.models import Hearing, HearingSignature
 from recorder.models import Recording
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
 DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 TABLES_18D0383 = 21  # tables of the commit before remote sites, petitions and publications
 
@@ -152,12 +155,31 @@ def test_database_made_before_7eb33aa_is_adopted(url: str,
     assert {k: after[k] for k in before} == before
     assert set(after) == set(metadata.tables)
     assert drift(db) == []  # the column came with its foreign key and index
+    if db.engine.dialect.name == "sqlite":  # the copied tables still hold every reference
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     with db.session() as s:
         hearing = s.get(Hearing, 1)
         assert hearing is not None and hearing.remote_site is None
         assert hearing.title == "一审"
         classes = dict(s.execute(select(Recording.id, Recording.retention_class)).all())
         assert classes[1] == "criminal" and classes[2] == "civil"
+    db.close()
+
+
+@pytest.mark.postgres
+def test_nodes_starting_together_upgrade_once(pg_url: str) -> None:
+    """Several nodes upgrading one PostgreSQL at once: one migrates, the others wait."""
+    code = ("import sys; from control.db import Database; from control.migrate import upgrade; "
+            "print(upgrade(Database(sys.argv[1])).after)")
+    nodes = [subprocess.Popen([sys.executable, "-c", code, pg_url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO) for _ in range(3)]
+    for node in nodes:
+        out, err = node.communicate(timeout=120)
+        assert node.returncode == 0, err
+        assert out == f"{head()}\n"
+    db = Database(pg_url)
+    assert current(db) == head() and drift(db) == []
     db.close()
 
 
