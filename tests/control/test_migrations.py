@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from control.app import build_services
 from control.cli import main
 from control.config import Settings
-from control.db import Database
+from control.db import Base, Database
 from control.migrate import SchemaError, alembic_config, current, head, upgrade
 from control.models import Alert, SharedWall
 from control.schema import metadata
@@ -82,6 +82,17 @@ def drift(db: Database) -> list[Any]:
 def columns(db: Database, table: str) -> set[str]:
     with db.engine.connect() as conn:
         return {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+def test_every_table_is_a_model_that_one_import_loads() -> None:
+    """With the whole application imported (as here), every mapped class lives in a models
+    module, and `control.schema` alone registers the very same tables."""
+    modules = {mapper.class_.__module__ for mapper in Base.registry.mappers}
+    assert modules == {"control.models", "recorder.models", "hearing.models"}
+    code = "import control.schema as s; print(' '.join(sorted(s.metadata.tables)))"
+    alone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=REPO, check=True).stdout.split()
+    assert alone == sorted(metadata.tables) and len(alone) == 27
 
 
 def test_migrations_equal_the_models(url: str) -> None:
