@@ -28,8 +28,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from control.config import DEFAULT_CONFIG
 from control.db import Database
+from control.migrate import upgrade
 from control.province import load_province
-from recorder.index import Marker, Recording, Segment
+from recorder.models import Marker, Recording, Segment
 from recorder.playback import SearchQuery, build_playlist, search_recordings
 
 SEGMENT_S = 6.0
@@ -118,7 +119,7 @@ def main() -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="courtav-index-") as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'index.db'}")
-        db.create_schema()
+        upgrade(db)
         t0 = time.perf_counter()
         facts = generate(db, args.segments, rng)
         print(f"generated {args.segments:,} segments, {facts['recordings']:,} recordings, "

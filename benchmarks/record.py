@@ -29,9 +29,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import recorder.index  # noqa: F401  # registers the recorder tables
 from control.bus import EventBus
 from control.db import Database
+from control.migrate import upgrade
 from control.policy import Principal
 from control.registry import CourtRegistry, RoomInfo
 from media import Publisher, StreamRegistry, TrackInfo
@@ -134,7 +134,7 @@ async def run(clip: list[Pkt], n: int, seconds: float, record: bool, analyze: bo
     feeds = [Feed(streams.publish(stream_path(r.code, "main"), TRACKS), clip,
                   rng.uniform(0, CLIP_S - GOP_S)) for r in rooms]
     db = Database(f"sqlite:///{tmp / f'bench-{n}-{record}-{analyze}.db'}")
-    db.create_schema()
+    upgrade(db)
     service = RecorderService(db, EventBus(), CourtRegistry({}, {}), streams,
                               tmp / "recordings", analyze=analyze)
     await service.start()

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, String, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from control.bus import Event
 from control.core import Core
-from control.db import Base, UTCDateTime, utcnow
+from control.db import utcnow
 from control.errors import ApiError
+from control.models import Alert
 from control.policy import Principal, Target
 
 log = logging.getLogger(__name__)
@@ -38,37 +39,6 @@ KIND_SEVERITY = {
 FAULT_SEVERITY = "critical"
 REOPEN_S = 60.0  # a condition back this soon reopens its alert instead of adding a row
 UPCOMING_LEAD = timedelta(minutes=10)
-
-
-class Alert(Base):
-    """A health alert of a room (feed "" when it concerns the whole room)."""
-
-    __tablename__ = "alerts"
-    __table_args__ = (
-        # One open alert per room, feed and kind, also across nodes.
-        Index("uq_alerts_open", "room", "feed", "kind", unique=True,
-              sqlite_where=text("cleared_at IS NULL"),
-              postgresql_where=text("cleared_at IS NULL")),
-        Index("ix_alerts_court_raised", "court", "raised_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    court: Mapped[str] = mapped_column(String(16))
-    room: Mapped[str] = mapped_column(String(24))
-    feed: Mapped[str] = mapped_column(String(16), default="")
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    severity: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    source: Mapped[str] = mapped_column(String(16), default="probe")
-    value: Mapped[float | None] = mapped_column(Float)
-    detail: Mapped[str] = mapped_column(String(256), default="")
-    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
-    reopened: Mapped[int] = mapped_column(Integer, default=0)
-    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    acked_by: Mapped[str | None] = mapped_column(String(64))
-    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ack_comment: Mapped[str] = mapped_column(String(500), default="")
 
 
 def iso(at: datetime | None) -> str | None:

@@ -20,7 +20,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from control import metrics as metrics_routes
 from control.alerts import (
     ALERT_STATES,
-    Alert,
     AlertBook,
     AlertQuery,
     AlertView,
@@ -34,7 +33,7 @@ from control.errors import ApiError
 from control.http import client_address, core_of, field, query_int, read_json, require, require_user
 from control.live import LIVE
 from control.metrics import METRICS, Metrics, MetricsAccess
-from control.models import AuditEvent
+from control.models import Alert, AuditEvent
 from control.operations import FeedWatch, NodeLoad, OperationsView
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE

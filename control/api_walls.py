@@ -21,15 +21,16 @@ from aiohttp import web
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from control.alerts import Alert, AlertView, visible_alert
+from control.alerts import AlertView, visible_alert
 from control.core import CORE
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, read_json, require_user
 from control.live import LIVE, room_path
+from control.models import Alert, WallLayout
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
-from control.walls import MAX_LAYOUTS, WallBoard, WallLayout, WallView, layout_json
+from control.walls import MAX_LAYOUTS, WallBoard, WallView, layout_json
 
 WALLS = web.AppKey("walls", WallBoard)
 MAX_FEED_ROOMS = 64

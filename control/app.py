@@ -24,6 +24,7 @@ from control.core import CORE, Core
 from control.db import Database
 from control.errors import error_middleware
 from control.metrics import MetricsAccess, http_middleware
+from control.migrate import upgrade
 from control.monitoring import RoomMonitor
 from control.policy import Policy
 from control.province import load_province
@@ -49,7 +50,11 @@ def build_services(settings: Settings) -> Core:
     settings.recordings_dir.mkdir(parents=True, exist_ok=True)
     province = load_province(settings.province_file)
     db = Database(settings.database_url)
-    db.create_schema()
+    try:
+        upgrade(db)
+    except Exception:
+        db.close()
+        raise
     with db.session() as session:
         report = sync_province(session, province)
     if report.changed:

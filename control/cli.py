@@ -1,4 +1,4 @@
-"""`courtav` command line: serve, manage users, check the audit trail."""
+"""`courtav` command line: serve, manage users, check the audit trail, upgrade the database."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from control.config import ConfigError, Settings, load_settings
 from control.db import Database
 from control.demo import ensure_demo_users, format_logins
 from control.logs import configure_logging
+from control.migrate import SchemaError, current, head, known, upgrade
 from control.models import User
 from control.policy import ROLES
 from control.registry import CourtRegistry
@@ -92,6 +93,32 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log)
+    db = Database(settings.database_url)
+    try:
+        if args.db_cmd == "upgrade":
+            report = upgrade(db)
+            if not report.changed:
+                print(f"database at {report.after} (head): nothing to do")
+            else:
+                adopted = " (made before versions: adopted at 0001)" if report.adopted else ""
+                print(f"database upgraded from {report.before or 'nothing'} to "
+                      f"{report.after}{adopted}")
+            return 0
+        at, newest = current(db), head()
+        if at == newest:
+            state = "head"
+        elif at is not None and not known(at):
+            state = f"unknown to this courtav, whose newest is {newest}: a newer one upgraded it"
+        else:
+            state = f"head is {newest}: run `courtav db upgrade`"
+        print(f"{at or 'none'} ({state})")
+        return 0
+    finally:
+        db.close()
+
+
 def parser() -> argparse.ArgumentParser:
     # --config is accepted before or after the sub-command: `courtav serve --config x.toml`.
     common = argparse.ArgumentParser(add_help=False)
@@ -115,6 +142,10 @@ def parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit trail", parents=[common])
     audit.add_subparsers(dest="audit_cmd", required=True).add_parser(
         "verify", help="recompute the hash chain")
+    db = sub.add_parser("db", help="the database's schema version", parents=[common])
+    dsub = db.add_subparsers(dest="db_cmd", required=True)
+    dsub.add_parser("upgrade", help="bring the database to this version's schema")
+    dsub.add_parser("current", help="print the database's schema revision")
     return p
 
 
@@ -122,8 +153,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = load_settings(getattr(args, "config", None))
-        handler = {"serve": cmd_serve, "users": cmd_users, "audit": cmd_audit}[args.command]
+        handler = {"serve": cmd_serve, "users": cmd_users, "audit": cmd_audit,
+                   "db": cmd_db}[args.command]
         return handler(args, settings)
+    except SchemaError as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -75,12 +75,6 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="db")
 
-    def create_schema(self) -> None:
-        """Create every registered table that does not exist yet (idempotent)."""
-        import control.models  # noqa: F401  # registers the control tables on Base
-
-        Base.metadata.create_all(self.engine)
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""

@@ -1,11 +1,22 @@
-"""Tables owned by the control plane: courts, courtrooms, feeds, users, tokens, audit."""
+"""Tables owned by the control plane: courts, courtrooms, feeds, users, tokens, audit,
+alerts and walls."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from control.db import Base, UTCDateTime, utcnow
@@ -107,3 +118,65 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Alert(Base):
+    """A health alert of a room (feed "" when it concerns the whole room)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # One open alert per room, feed and kind, also across nodes.
+        Index("uq_alerts_open", "room", "feed", "kind", unique=True,
+              sqlite_where=text("cleared_at IS NULL"),
+              postgresql_where=text("cleared_at IS NULL")),
+        Index("ix_alerts_court_raised", "court", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    court: Mapped[str] = mapped_column(String(16))
+    room: Mapped[str] = mapped_column(String(24))
+    feed: Mapped[str] = mapped_column(String(16), default="")
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    source: Mapped[str] = mapped_column(String(16), default="probe")
+    value: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(String(256), default="")
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_by: Mapped[str | None] = mapped_column(String(64))
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ack_comment: Mapped[str] = mapped_column(String(500), default="")
+
+
+class WallLayout(Base):
+    """A personal wall layout, saved by name for one user."""
+
+    __tablename__ = "wall_layouts"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    tiles: Mapped[list[Any]] = mapped_column(JSON)
+    tour: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SharedWall(Base):
+    """A wall of a court that several screens show and several operators feed."""
+
+    __tablename__ = "walls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    court: Mapped[str] = mapped_column(ForeignKey("courts.code", ondelete="RESTRICT"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    tiles: Mapped[list[Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

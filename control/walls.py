@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from control.alerts import iso
 from control.bus import Event
 from control.core import Core
-from control.db import Base, UTCDateTime, utcnow
+from control.db import utcnow
 from control.errors import ApiError
+from control.models import SharedWall, WallLayout
 from control.policy import Principal, Target
 from control.province import ROOM_CODE
 
@@ -29,37 +30,6 @@ SIZES = (1, 4, 9, 16, 25, 36)
 TOUR_INTERVAL_S = (5, 600)
 MAX_LAYOUTS = 50
 _UPDATE_RETRIES = 5
-
-
-class WallLayout(Base):
-    """A personal wall layout, saved by name for one user."""
-
-    __tablename__ = "wall_layouts"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
-    tiles: Mapped[list[Any]] = mapped_column(JSON)
-    tour: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class SharedWall(Base):
-    """A wall of a court that several screens show and several operators feed."""
-
-    __tablename__ = "walls"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    court: Mapped[str] = mapped_column(ForeignKey("courts.code", ondelete="RESTRICT"), index=True)
-    size: Mapped[int] = mapped_column(Integer)
-    tiles: Mapped[list[Any]] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 @dataclass(frozen=True)

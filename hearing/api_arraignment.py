@@ -26,11 +26,10 @@ from hearing.arraignment import ARRAIGNMENT, site_may_connect, site_path
 from hearing.errors import HearingError, as_api_errors
 from hearing.http import no_store_reply, path_id, text
 from hearing.lifecycle import LIVE, OPENED, RESUMED, SCHEDULED, load_hearing
-from hearing.models import Hearing, HearingEvent, Party, RemoteSite
+from hearing.models import Hearing, HearingEvent, HearingSignature, Party, RemoteSite
 from hearing.signature import (
     DEFENDANT_ROLES,
     SIGNING_WINDOW,
-    HearingSignature,
     Png,
     decode_png,
     defendants,

@@ -29,7 +29,7 @@ from hearing.public_views import (
 from hearing.recording import hearing_ref
 from hearing.wire import iso
 from recorder.access import segment_response, withheld
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.playback import build_playlist
 from recorder.service import RECORDER
 

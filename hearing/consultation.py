@@ -21,17 +21,17 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from aiohttp import web
-from sqlalchemy import ForeignKey, Integer, String, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from control.core import Core
-from control.db import Base, UTCDateTime, utcnow
+from control.db import utcnow
 from control.errors import ApiError
 from control.http import bearer_token, require
 from control.policy import Target
 from hearing.errors import HearingError
 from hearing.lifecycle import ACTIVE
-from hearing.models import Hearing, Party, RemoteSite
+from hearing.models import Consultation, ConsultationCode, Hearing, Party, RemoteSite
 from hearing.sites import site_of_request
 from hearing.wire import iso
 from media import MediaServer
@@ -46,45 +46,6 @@ LAWYER_ROLE: Final = "defence_lawyer"
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-class ConsultationCode(Base):
-    """A one-time code issued to a defence lawyer; only its SHA-256 is kept."""
-
-    __tablename__ = "consultation_codes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hearing_id: Mapped[int] = mapped_column(
-        ForeignKey("hearings.id", ondelete="CASCADE"), index=True
-    )
-    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    issued_by: Mapped[str] = mapped_column(String(64))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Consultation(Base):
-    """One private consultation; `id` is the random part of its stream paths."""
-
-    __tablename__ = "consultations"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    hearing_id: Mapped[int] = mapped_column(
-        ForeignKey("hearings.id", ondelete="CASCADE"), index=True
-    )
-    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    site_code: Mapped[str] = mapped_column(ForeignKey("remote_sites.code", ondelete="RESTRICT"),
-                                           index=True)
-    lawyer_key_sha256: Mapped[str] = mapped_column(String(64))
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ended_by: Mapped[str | None] = mapped_column(String(64))
-
-    def is_open(self, now: datetime) -> bool:
-        return self.ended_at is None and now < self.expires_at
 
 
 def consultation_json(c: Consultation) -> dict[str, Any]:

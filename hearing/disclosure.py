@@ -28,7 +28,7 @@ from hearing.lifecycle import ENDING, LIVE, HearingInfo, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, Publication
 from hearing.schedule import hearing_json
 from hearing.wire import iso
-from recorder.index import Recording
+from recorder.models import Recording
 
 log = logging.getLogger(__name__)
 

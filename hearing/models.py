@@ -1,4 +1,5 @@
-"""Tables owned by `hearing/`: cases, parties, hearings, their bench, log and recording gaps."""
+"""Tables owned by `hearing/`: cases, parties, hearings, their bench, log and recording gaps;
+remote sites, signatures, consultations, petitions and publications."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -269,3 +271,64 @@ class Publication(Base):
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_by: Mapped[str | None] = mapped_column(String(64))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HearingSignature(Base):
+    """A defendant's signature of the hearing record, drawn at the remote site."""
+
+    __tablename__ = "hearing_signatures"
+    __table_args__ = (UniqueConstraint("hearing_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(
+        ForeignKey("hearings.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="RESTRICT"))
+    site_code: Mapped[str] = mapped_column(ForeignKey("remote_sites.code", ondelete="RESTRICT"))
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    record_text: Mapped[str] = mapped_column(Text)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    png_sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ConsultationCode(Base):
+    """A one-time code issued to a defence lawyer; only its SHA-256 is kept."""
+
+    __tablename__ = "consultation_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(
+        ForeignKey("hearings.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Consultation(Base):
+    """One private consultation; `id` is the random part of its stream paths."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(
+        ForeignKey("hearings.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    site_code: Mapped[str] = mapped_column(ForeignKey("remote_sites.code", ondelete="RESTRICT"),
+                                           index=True)
+    lawyer_key_sha256: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+
+    def is_open(self, now: datetime) -> bool:
+        return self.ended_at is None and now < self.expires_at

@@ -39,7 +39,7 @@ from hearing.petitions import (
     ticket_digest,
 )
 from media.stream import StreamEvent
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.service import RecorderConflict, RecorderService
 
 log = logging.getLogger(__name__)

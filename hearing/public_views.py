@@ -21,7 +21,7 @@ from hearing.errors import HearingError
 from hearing.models import Case, Hearing, Publication
 from hearing.redaction import Person, RedactionRules, Redactor
 from hearing.wire import iso
-from recorder.index import Recording
+from recorder.models import Recording
 
 MAX_SCHEDULE = 2000
 

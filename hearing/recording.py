@@ -29,7 +29,7 @@ from control.registry import RoomInfo
 from hearing.lifecycle import LIVE, HearingInfo, record_gap
 from hearing.models import Case, Hearing, HearingSeat, Petition, RecordingGap
 from media.stream import StreamEvent
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.service import RecorderConflict, RecorderService, stream_path
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ from hearing import (
     api_sites,
     public_desk,
 )
-from hearing import models as _models  # noqa: F401  # the tables exist before create_schema
 from hearing.lifecycle import LifecycleHooks
 from hearing.redaction import RedactionRules
 from hearing.service import HEARINGS, HearingService

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from control.db import Base, UTCDateTime, utcnow
 from hearing.errors import HearingError
-from hearing.models import Hearing, HearingEvent, Party, RemoteSite
+from hearing.models import Hearing, HearingEvent, HearingSignature, Party, RemoteSite
 from hearing.wire import iso
 
 MAX_PNG_BYTES: Final = 256 * 1024
@@ -34,28 +33,6 @@ _PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 # PNG colour type -> (channels, allowed bit depths)
 _COLOUR: Final = {0: (1, (1, 2, 4, 8, 16)), 2: (3, (8, 16)), 3: (1, (1, 2, 4, 8)),
                   4: (2, (8, 16)), 6: (4, (8, 16))}
-
-
-class HearingSignature(Base):
-    """A defendant's signature of the hearing record, drawn at the remote site."""
-
-    __tablename__ = "hearing_signatures"
-    __table_args__ = (UniqueConstraint("hearing_id", "party_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hearing_id: Mapped[int] = mapped_column(
-        ForeignKey("hearings.id", ondelete="CASCADE"), index=True
-    )
-    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="RESTRICT"))
-    site_code: Mapped[str] = mapped_column(ForeignKey("remote_sites.code", ondelete="RESTRICT"))
-    record_sha256: Mapped[str] = mapped_column(String(64))
-    record_text: Mapped[str] = mapped_column(Text)
-    png: Mapped[bytes] = mapped_column(LargeBinary)
-    png_sha256: Mapped[str] = mapped_column(String(64))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    address: Mapped[str] = mapped_column(String(64), default="")
 
 
 def signature_json(sig: HearingSignature) -> dict[str, Any]:

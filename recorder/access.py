@@ -12,7 +12,7 @@ from sqlalchemy import select
 from control.errors import ApiError
 from control.http import client_address, core_of, field, path_number, require, require_user
 from control.policy import Principal
-from recorder.index import Recording, Segment
+from recorder.models import Recording, Segment
 from recorder.portions import Withheld, load_portions, withheld_for
 from recorder.service import RECORDER, RecorderService
 from recorder.storage import INIT_NAME, SEGMENT_NAME

@@ -26,7 +26,7 @@ from control.bus import Event, EventBus
 from control.db import Database, utcnow
 from control.policy import Target
 from recorder.exportmux import ExportCancelled, ExportError, ExportPart, MuxResult, remux
-from recorder.index import ExportJob, Recording, Segment
+from recorder.models import ExportJob, Recording, Segment
 from recorder.playback import iso
 from recorder.storage import file_sha256
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recorder.index import GENESIS, Recording, Segment
+from recorder.models import GENESIS, Recording, Segment
 from recorder.storage import file_sha256
 
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recorder.index import Recording, Segment
+from recorder.models import Recording, Segment
 from recorder.playback import iso
 
 FORMAT: Final = "courtav.recording-manifest/1"

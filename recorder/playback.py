@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import String, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from recorder.index import Marker, Portion, Recording, Segment
+from recorder.models import Marker, Portion, Recording, Segment
 
 MAX_OFFSET_S: Final = 31 * 24 * 3600.0  # no recording is longer than a month
 DISCONTINUITY_GAP_S: Final = 0.5

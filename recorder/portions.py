@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control.policy import Policy, Principal, Target
-from recorder.index import Portion
+from recorder.models import Portion
 from recorder.playback import iso
 
 Span = tuple[datetime, datetime]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from control.db import utcnow
 from recorder import fmp4
-from recorder.index import GENESIS, Recording, Segment
+from recorder.models import GENESIS, Recording, Segment
 from recorder.storage import (
     INIT_NAME,
     SEGMENT_NAME,

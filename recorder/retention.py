@@ -1,9 +1,10 @@
 """Retention: recordings past their keep time are removed, files and rows, with an audit trail.
 
 How long is kept comes from `[recorder.retention]`: days by the level of the recording's court
-(the registry knows it), or longer by hearing type. Never removed: recordings under legal
-hold, recordings still recording, and recordings whose hash chain does not verify; those are
-flagged (a `RetentionFlag` row, an alert and an audit record) and kept for a person to look at.
+(the registry knows it), or longer by hearing type (the recording's `retention_class`). Never
+removed: recordings under legal hold, recordings still recording, and recordings whose hash
+chain does not verify; those are flagged (a `RetentionFlag` row, an alert and an audit record)
+and kept for a person to look at.
 Exported MP4 files are removed after `export_days`. The job runs daily from the recorder's
 start; `RetentionJob.run(now)` runs it once.
 """
@@ -30,8 +31,8 @@ from control.db import Database, utcnow
 from control.policy import Principal, Target
 from control.registry import CourtRegistry
 from recorder.exports import ExportQueue
-from recorder.index import ExportJob, Recording, RetentionFlag
 from recorder.integrity import load_chain, verify_chain
+from recorder.models import ExportJob, Recording, RetentionFlag
 from recorder.storage import INIT_NAME, SEGMENT_NAME, TEMP_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class _Candidate:
     court: str
     room: str
     hearing_ref: str | None
+    retention_class: str | None
     directory: str
     state: str
     legal_hold: bool
@@ -110,10 +112,12 @@ class RetentionJob:
                 log.exception("retention run failed")
             await asyncio.sleep(self.settings.interval_hours * 3600)
 
-    def keep_days_of(self, court: str, hearing_ref: str | None) -> int:
+    def keep_days_of(self, court: str, hearing_ref: str | None,
+                     retention_class: str | None = None) -> int:
+        """Days to keep: the row's retention class when it has one, else the hearing's type."""
         node = self.registry.courts.get(court)
-        return keep_days(self.settings, node.level if node else None,
-                         self.hearing_type(hearing_ref))
+        kind = retention_class if retention_class is not None else self.hearing_type(hearing_ref)
+        return keep_days(self.settings, node.level if node else None, kind)
 
     async def run(self, now: datetime | None = None) -> RetentionReport:
         """One pass: remove what has expired, flag what cannot be removed safely."""
@@ -127,13 +131,13 @@ class RetentionJob:
         def candidates(session: Session) -> list[_Candidate]:
             rows = session.execute(
                 select(Recording.id, Recording.court, Recording.room, Recording.hearing_ref,
-                       Recording.directory, Recording.state, Recording.legal_hold,
-                       Recording.ended_at, Recording.started_at)
+                       Recording.retention_class, Recording.directory, Recording.state,
+                       Recording.legal_hold, Recording.ended_at, Recording.started_at)
                 .where(ended < cutoff).order_by(Recording.id)).all()
-            return [_Candidate(*row[:7], row[7] or row[8]) for row in rows]
+            return [_Candidate(*row[:8], row[8] or row[9]) for row in rows]
 
         for cand in await self.db.run(candidates):
-            days = self.keep_days_of(cand.court, cand.hearing_ref)
+            days = self.keep_days_of(cand.court, cand.hearing_ref, cand.retention_class)
             if cand.ended_at + timedelta(days=days) > now:
                 continue
             if cand.state == "recording":

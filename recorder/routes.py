@@ -27,8 +27,8 @@ from recorder import routes_custody, routes_exports, routes_portions
 from recorder.access import audit as _audit
 from recorder.access import query_text as _query
 from recorder.access import recorder, segment_response, visible_recording, withheld
-from recorder.index import MARKER_KINDS, Marker
 from recorder.integrity import load_chain, verify_chain
+from recorder.models import MARKER_KINDS, Marker
 from recorder.playback import (
     SearchQuery,
     build_playlist,

@@ -17,8 +17,8 @@ from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, read_json
 from recorder.access import audit, reason_field, recorder, recording_for, visible_recording
-from recorder.index import Recording
 from recorder.manifest import build_manifest, same_content, signature_matches, signed_document
+from recorder.models import Recording
 from recorder.playback import recording_json
 
 routes = web.RouteTableDef()

@@ -26,7 +26,7 @@ from recorder.access import (
     withheld,
 )
 from recorder.exports import ExportRefused, export_json
-from recorder.index import ExportJob, Recording, Segment
+from recorder.models import ExportJob, Recording, Segment
 from recorder.playback import iso, parse_time, recorded_span
 from recorder.portions import Withheld
 

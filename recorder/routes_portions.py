@@ -27,7 +27,7 @@ from recorder.access import (
     visible_recording,
     withheld,
 )
-from recorder.index import PORTION_LEVELS, Marker, Portion, Recording, Segment
+from recorder.models import PORTION_LEVELS, Marker, Portion, Recording, Segment
 from recorder.playback import iso, marker_json, parse_point, recorded_span
 from recorder.portions import load_portions, portion_json, withheld_json
 

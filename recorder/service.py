@@ -29,7 +29,7 @@ from control.policy import Principal, Target
 from control.registry import CourtRegistry, RoomInfo
 from media import StreamNotFound, StreamRegistry
 from recorder.exports import ExportQueue
-from recorder.index import Marker, Recording, Segment
+from recorder.models import Marker, Recording, Segment
 from recorder.reconcile import ReconcileReport, reconcile_interrupted, reconcile_recording
 from recorder.retention import RetentionJob
 from recorder.segments import DEFAULT_SEGMENT_S, ClosedSegment, RecordingPlace, SegmentRecorder
@@ -195,11 +195,13 @@ class RecorderService:
 
     async def start_recording(self, room: RoomInfo, feed: str, who: Principal,
                               hearing_ref: str | None = None,
-                              path: str | None = None) -> Recording:
+                              path: str | None = None,
+                              retention_class: str | None = None) -> Recording:
         """Start recording a live feed; RecorderConflict if it is recording or not live.
 
         `path` names a stream outside the room's own `rooms/<room>/<feed>` (a remote site or
-        a petition session), filed under the room and `feed` all the same."""
+        a petition session), filed under the room and `feed` all the same. `retention_class`
+        (the case type, e.g. "criminal") sets how long retention keeps it."""
         path = path or stream_path(room.code, feed)
         if path.startswith(PRIVATE_PATHS):
             raise RecorderConflict("this stream is private and is never recorded")
@@ -229,8 +231,8 @@ class RecorderService:
 
         def create(session: Session) -> Recording:
             rec = Recording(room=room.code, feed=feed, court=room.court, stream_path=path,
-                            hearing_ref=hearing_ref, started_at=started_at, state="recording",
-                            started_by=who.username)
+                            hearing_ref=hearing_ref, retention_class=retention_class,
+                            started_at=started_at, state="recording", started_by=who.username)
             session.add(rec)
             session.flush()
             rec.directory = recording_folder(room.court, room.code, started_at, rec.id, feed)

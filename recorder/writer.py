@@ -21,7 +21,7 @@ import av
 from recorder import fmp4
 from recorder.analysis import SegmentAnalyzer
 from recorder.h264 import avcc_parts
-from recorder.index import GENESIS
+from recorder.models import GENESIS
 from recorder.storage import SegmentFile, segment_name, write_atomic
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from control.config import DEFAULT_CONFIG, ConfigError
 from control.db import Database
+from control.migrate import upgrade
 from control.models import Court, Courtroom, Feed
 from control.province import load_province
 from control.registry import CourtRegistry, sync_province
@@ -76,7 +77,7 @@ def test_invalid_province_is_refused(tmp_path: Path, body: str, message: str) ->
 
 def test_loading_is_idempotent(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'x.db'}")
-    db.create_schema()
+    upgrade(db)
     province = load_province(PROVINCE)
     with db.session() as s:
         first = sync_province(s, province)
@@ -99,7 +100,7 @@ def test_loading_is_idempotent(tmp_path: Path) -> None:
 
 def test_changed_province_updates_and_removes_rooms(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'x.db'}")
-    db.create_schema()
+    upgrade(db)
     room = 'rooms = [{ code = "HL-01", name_zh = "一", name_en = "One", feeds = ["main"] }, ' \
            '{ code = "HL-02", name_zh = "二", name_en = "Two" }]\n'
     with db.session() as s:

@@ -17,7 +17,7 @@ from control.config import Settings
 from control.core import CORE, Core
 from control.live import LIVE
 from media.sources import Clip, PatternSpec, render_clip
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.service import RECORDER
 from tests.conftest import auth
 from tests.hearing.conftest import move

@@ -18,9 +18,9 @@ from control.app import create_app
 from control.config import Settings
 from control.core import CORE, Core
 from control.live import LIVE
-from hearing.consultation import Consultation
+from hearing.models import Consultation
 from media.sources import Clip, PatternSpec, render_clip
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.service import RECORDER
 from tests.browser import FRAMES_JS, screenshot_path, watermark_over
 from tests.conftest import auth

@@ -16,7 +16,7 @@ from control.core import CORE
 from control.live import LIVE
 from control.models import AuditEvent
 from hearing.recording import SYSTEM
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.service import RECORDER, RecorderConflict
 from tests.conftest import auth
 from tests.hearing.conftest import SESSION_TOKENS

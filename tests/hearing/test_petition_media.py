@@ -11,7 +11,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from sqlalchemy import select
 
 from control.live import LIVE
-from recorder.index import Marker, Recording
+from recorder.models import Marker, Recording
 from recorder.service import RECORDER
 from tests.conftest import auth
 from tests.hearing import petitioning

@@ -7,11 +7,11 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from control.alerts import Alert, Upcoming, hearings_at_risk
+from control.alerts import Upcoming, hearings_at_risk
 from control.api_monitoring import Monitoring
 from control.core import Core
 from control.db import utcnow
-from control.models import AuditEvent
+from control.models import Alert, AuditEvent
 from tests.conftest import auth
 
 ROOM, FEED = "HL0102-01", "main"  # Daoli (HL0102), under Harbin (HL01)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from control.alerts import Alert
 from control.api_monitoring import MONITORING, Monitoring
 from control.config import Settings
 from control.core import Core
 from control.db import utcnow
 from control.live import LIVE
+from control.models import Alert
 from media.sources import PatternSpec, TestPatternSource
 from tests.conftest import auth
 from tests.media.peers import wait_until

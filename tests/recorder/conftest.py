@@ -12,7 +12,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-import recorder.index  # noqa: F401  # registers the recorder tables before create_schema
 from control.app import create_app
 from control.config import Settings
 from control.core import Core

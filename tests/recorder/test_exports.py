@@ -16,7 +16,7 @@ from sqlalchemy import select
 from control.core import CORE
 from control.models import AuditEvent
 from media.sources import Clip
-from recorder.index import ExportJob, Recording
+from recorder.models import ExportJob, Recording
 from recorder.service import RECORDER
 from tests.conftest import auth
 from tests.recorder.test_routes import make_recording

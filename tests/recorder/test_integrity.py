@@ -11,8 +11,8 @@ from control.config import Settings
 from control.core import CORE, Core
 from control.models import AuditEvent
 from media.sources import Clip
-from recorder.index import Recording, Segment
 from recorder.integrity import load_chain, verify_chain
+from recorder.models import Recording, Segment
 from tests.conftest import auth
 from tests.recorder.test_routes import make_recording
 

@@ -14,7 +14,7 @@ from control.core import CORE
 from control.models import AuditEvent
 from control.policy import Principal
 from media.sources import Clip
-from recorder.index import Recording
+from recorder.models import Recording
 from recorder.portions import load_portions, withheld_for
 from recorder.service import RECORDER
 from tests.conftest import auth

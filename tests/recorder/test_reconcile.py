@@ -15,8 +15,8 @@ from control.config import Settings
 from control.core import Core
 from media import StreamRegistry
 from media.sources import Clip
-from recorder.index import Recording, Segment
 from recorder.integrity import load_chain, verify_chain
+from recorder.models import Recording, Segment
 from recorder.reconcile import reconcile_recording
 from recorder.service import RecorderService
 from tests.conftest import auth

@@ -18,7 +18,7 @@ from control.core import CORE
 from control.db import utcnow
 from control.models import AuditEvent
 from media.sources import Clip
-from recorder.index import ExportJob, Marker, Recording, RetentionFlag, Segment
+from recorder.models import ExportJob, Marker, Recording, RetentionFlag, Segment
 from recorder.retention import keep_days
 from recorder.service import RECORDER
 from tests.conftest import auth
@@ -206,3 +206,32 @@ def test_retention_config(tmp_path: Path) -> None:
     cfg.write_text(text.replace("basic = 1095", "basic = 1095\nfoo = 1"), encoding="utf-8")
     with pytest.raises(ConfigError, match="foo"):
         load_settings(cfg, env={})
+
+
+async def test_retention_class_of_the_row_wins(rclient: TestClient) -> None:
+    """The recording's own retention class sets its keep time; the hearing's type is asked
+    only for rows without one (recorded before the column existed)."""
+    svc, retention = rclient.app[CORE], rclient.app[RECORDER].retention
+    retention.settings = replace(retention.settings, hearing_types={"criminal": 3650})
+    asked: list[str | None] = []
+
+    def hearing_type(ref: str | None) -> str | None:
+        asked.append(ref)
+        return "criminal"
+
+    retention.hearing_type = hearing_type
+    ended = utcnow() - timedelta(days=1200)  # past the basic court's 1095 days
+    with svc.db.session() as s:
+        rows = [Recording(room="HL0102-01", feed="main", court="HL0102",
+                          stream_path="rooms/HL0102-01/main", hearing_ref=f"hearing:{n}",
+                          retention_class=kind, started_at=ended, ended_at=ended,
+                          state="closed")
+                for n, kind in ((1, "criminal"), (2, None), (3, "civil"))]
+        s.add_all(rows)
+        s.flush()
+        criminal, unset, civil = (r.id for r in rows)
+    report = await retention.run()
+    assert report.removed == [civil]
+    assert asked == ["hearing:2"]
+    with svc.db.session() as s:
+        assert set(s.scalars(select(Recording.id))) == {criminal, unset}

@@ -15,7 +15,7 @@ import pytest
 from media import StreamRegistry
 from media.sources import Clip, ClipCache, PatternSpec, TestPatternSource
 from recorder import fmp4
-from recorder.index import GENESIS
+from recorder.models import GENESIS
 from recorder.segments import ClosedSegment, RecordingPlace, SegmentRecorder
 from recorder.storage import SegmentFile
 from tests.recorder.conftest import FastFeed, decode, segment_files

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from control.core import CORE
 from control.live import LIVE
-from recorder.index import Marker, Recording
+from recorder.models import Marker, Recording
 from recorder.service import RECORDER
 from tests.browser import FRAMES_JS, screenshot_path, watermark_over
 from tests.conftest import PASSWORD

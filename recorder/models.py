@@ -1,9 +1,5 @@
 """The hearing index: recordings, their segments (a hash chain) and the markers along them;
-sealed or confidential portions, export jobs and retention flags.
-
-Importing this module registers the tables on the shared `Base`; import it before
-`Database.create_schema()`.
-"""
+sealed or confidential portions, export jobs and retention flags."""
 
 from __future__ import annotations
 
@@ -51,6 +47,8 @@ class Recording(Base):
     court: Mapped[str] = mapped_column(String(16))
     stream_path: Mapped[str] = mapped_column(String(80))
     hearing_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The case type (e.g. "criminal") that sets how long retention keeps the recording.
+    retention_class: Mapped[str | None] = mapped_column(String(32))
     # Folder of the segments, relative to the recordings root (fixed at start).
     directory: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the one schema; run them with `control.migrate.upgrade`."""
