@@ -7,7 +7,7 @@ webhooks over the app's services and live media, adds the routes and starts/stop
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,6 @@ from control.alerts import (
     AlertBook,
     AlertQuery,
     AlertView,
-    Upcoming,
     iso,
     query_alerts,
     visible_alert,
@@ -37,6 +36,7 @@ from control.models import Alert, AuditEvent
 from control.operations import FeedWatch, NodeLoad, OperationsView
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
+from control.upcoming import UpcomingQuery, UpcomingWatch
 from control.webhooks import Webhooks, WebhookSettings
 from media.probes import FEED_TYPES, ProbeThresholds
 
@@ -55,6 +55,7 @@ class Monitoring:
     watch: FeedWatch
     metrics: Metrics
     webhooks: Webhooks | None
+    upcoming: UpcomingWatch | None
 
 
 MONITORING = web.AppKey("monitoring", Monitoring)
@@ -65,18 +66,20 @@ def add_monitoring(app: web.Application, *, webhooks: WebhookSettings | None = N
                    recordings: Callable[[], int] | None = None,
                    access: MetricsAccess | None = None,
                    thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES,
-                   upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None
+                   upcoming: UpcomingQuery | None = None
                    ) -> Monitoring:
     """Wire monitoring into `app`; call after `app[CORE]` and `app[LIVE]` are set."""
     svc, live = app[CORE], app[LIVE]
     alerts = AlertBook(svc)
     load = NodeLoad(live.streams, recordings=recordings)
     metrics = Metrics(svc, load, alerts, access)
-    watch = FeedWatch(svc, live, alerts, on_timing=metrics.observe_probe, upcoming=upcoming,
+    watch = FeedWatch(svc, live, alerts, on_timing=metrics.observe_probe,
                       thresholds=thresholds)
     hooks = Webhooks(svc.bus, webhooks) if webhooks is not None and webhooks.urls else None
     metrics.probes, metrics.webhooks = watch.probes, hooks
-    mon = Monitoring(alerts, load, OperationsView(svc, alerts, load), watch, metrics, hooks)
+    soon = UpcomingWatch(svc.bus, alerts, watch.main_feed_live, upcoming) if upcoming else None
+    mon = Monitoring(alerts, load, OperationsView(svc, alerts, load), watch, metrics, hooks,
+                     soon)
     app[MONITORING] = mon
     app[METRICS] = metrics
     app.add_routes(routes)
@@ -87,7 +90,11 @@ def add_monitoring(app: web.Application, *, webhooks: WebhookSettings | None = N
         if hooks is not None:
             await hooks.start()
         await watch.start()
+        if soon is not None:
+            await soon.start()
         yield
+        if soon is not None:
+            await soon.stop()
         await watch.stop()
         if hooks is not None:
             await hooks.stop()

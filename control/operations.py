@@ -15,11 +15,12 @@ import os
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from control.alerts import SEVERITIES, AlertBook, AlertView, Upcoming, iso
+from control.alerts import SEVERITIES, AlertBook, AlertView, iso
+from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.live import ROOM_PATH, LiveMedia, room_path
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 ATTENTION_MAX = 200
 _CACHE_MAX = 256
 FINDING_QUEUE = 1000
-UPCOMING_EVERY_S = 30.0
+# States in which a hearing has ended (its room is no longer kept under watch for it).
+ENDED = frozenset({"closed", "adjourned", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -214,18 +216,17 @@ class FeedWatch:
 
     def __init__(self, services: Core, live: LiveMedia, alerts: AlertBook, *,
                  on_timing: Callable[[str, float], None] | None = None,
-                 upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None,
                  thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES) -> None:
         self.services = services
         self.thresholds = thresholds  # by feed name; "main" is the fallback
         self.live = live
         self.alerts = alerts
         self.probes = ProbeSet(live.streams, self.on_finding, on_timing=on_timing)
-        self.upcoming = upcoming  # wired by the hearing package: hearings about to start
         self.findings_dropped = 0
         self._findings: asyncio.Queue[Finding] = asyncio.Queue(FINDING_QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
         alerts.room_live = self.room_live
+        services.bus.on("hearing.*", self._on_hearing)
 
     def feed_live(self, room: str, feed: str) -> bool:
         stream = self.live.streams.get(room_path(room, feed))
@@ -267,8 +268,7 @@ class FeedWatch:
         # node's other events never pass through here.
         self.live.stream_listeners.append(self._on_stream)
         self._resync()
-        self._tasks = [asyncio.create_task(self._apply(), name="feedwatch-alerts"),
-                       asyncio.create_task(self._schedule(), name="feedwatch-upcoming")]
+        self._tasks = [asyncio.create_task(self._apply(), name="feedwatch-alerts")]
 
     async def stop(self) -> None:
         """Stop probing; what the probes clear on the way out is written before returning."""
@@ -311,19 +311,13 @@ class FeedWatch:
         except Exception:  # a database hiccup must not end the watch
             log.exception("alert for %s failed", finding)
 
-    async def _schedule(self) -> None:
-        while True:
-            await asyncio.sleep(UPCOMING_EVERY_S)
-            # A feed kept for a hearing that has ended since is let go (its alerts clear).
-            for path, probe in list(self.probes.probes.items()):
-                stream = self.live.streams.get(path)
-                m = ROOM_PATH.match(path)
-                if (stream is None or not stream.is_live) and not (
-                        m and self.alerts.hearing_live(m.group(1))):
-                    self.probes.unwatch(probe.path)
-            if self.upcoming is None:
-                continue
-            try:
-                await self.alerts.check_upcoming(await self.upcoming(), self.main_feed_live)
-            except Exception:
-                log.exception("upcoming hearing check failed")
+    async def _on_hearing(self, event: Event) -> None:
+        """A feed kept watched for a hearing is let go once the hearing has ended."""
+        room = event.target.room
+        if event.data.get("state") not in ENDED or not room:
+            return
+        for path in list(self.probes.probes):
+            stream = self.live.streams.get(path)
+            m = ROOM_PATH.match(path)
+            if m and m.group(1) == room and (stream is None or not stream.is_live):
+                self.probes.unwatch(path)

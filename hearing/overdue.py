@@ -1,15 +1,12 @@
 """One alert per hearing left open past its window.
 
-The deadlines of live hearings are held in memory (read once at start, then kept by the
-transitions and reschedules); a single task sleeps until the nearest one. Nothing polls the
-database. Whether a hearing was already alerted is kept in its row, so a restart or a second
-node never raises the same alert twice.
+The deadlines of live hearings are timers (`control.deadlines`), read once at start and then
+kept by the transitions and reschedules. Nothing polls the database. Whether a hearing was
+already alerted is kept in its row, so a restart or a second node never raises it twice.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from datetime import datetime
@@ -21,6 +18,7 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.deadlines import Deadlines
 from control.policy import Target
 from hearing.lifecycle import LIVE, HearingInfo
 from hearing.models import Case, Hearing, HearingEvent
@@ -50,21 +48,17 @@ def claim_overdue(session: Session, hearing_id: int, now: datetime) -> dict[str,
 
 
 class OverdueWatch:
-    """Sleeps until the nearest live hearing's end; then raises `alert.raised` once for it."""
+    """A timer at each live hearing's end; when it fires, `alert.raised` once for the hearing."""
 
     def __init__(self, services: Core) -> None:
         self.services = services
-        self.deadlines: dict[int, datetime] = {}
-        self._changed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.deadlines: Deadlines[int] = Deadlines(self._due, name="hearing-overdue")
 
     def watch(self, hearing_id: int, ends_at: datetime) -> None:
-        self.deadlines[hearing_id] = ends_at
-        self._changed.set()
+        self.deadlines.set(hearing_id, ends_at)
 
     def forget(self, hearing_id: int) -> None:
-        if self.deadlines.pop(hearing_id, None) is not None:
-            self._changed.set()
+        self.deadlines.cancel(hearing_id)
 
     def on_transition(self, info: HearingInfo) -> None:
         if info.state in LIVE:
@@ -73,7 +67,7 @@ class OverdueWatch:
             self.forget(info.id)
 
     async def start(self) -> None:
-        """Read the live, not yet alerted hearings once, then start the timer task."""
+        """Read the live, not yet alerted hearings once, then start the timer."""
 
         def live(session: Session) -> list[tuple[int, datetime]]:
             rows = session.execute(
@@ -83,42 +77,28 @@ class OverdueWatch:
             return [(r.id, r.ends_at) for r in rows]
 
         for hearing_id, ends_at in await self.services.db.run(live):
-            self.deadlines[hearing_id] = ends_at
-        self._task = asyncio.create_task(self._run(), name="hearing-overdue")
+            self.deadlines.set(hearing_id, ends_at)
+        self.deadlines.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.deadlines.stop()
 
-    async def _run(self) -> None:
-        while True:
-            self._changed.clear()
-            timeout = None
-            if self.deadlines:
-                timeout = max(0.0, (min(self.deadlines.values()) - utcnow()).total_seconds())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
-                continue
-            try:
-                await self.check()
-            except Exception:  # a database hiccup must not end the watch
-                log.exception("overdue check failed")
-                await asyncio.sleep(5)
+    async def _due(self, hearing_ids: list[int], now: datetime) -> None:
+        await self.alert(hearing_ids, now)
 
     async def check(self, now: datetime | None = None) -> list[int]:
-        """Alert every watched hearing whose end has passed; returns the ids alerted now."""
+        """Alert every watched hearing whose end has passed at `now`; the ids alerted now."""
+        now = now or utcnow()
+        return await self.alert(self.deadlines.pop_due(now), now)
+
+    async def alert(self, hearing_ids: list[int], now: datetime | None = None) -> list[int]:
+        """Alert each of `hearing_ids` still live past its end; returns the ids alerted now."""
         now = now or utcnow()
         alerted = []
-        for hearing_id, end in [(i, e) for i, e in self.deadlines.items() if e <= now]:
+        for hearing_id in hearing_ids:
             found = await self.services.db.run(
                 functools.partial(claim_overdue, hearing_id=hearing_id, now=now)
             )
-            # Kept until the database answered, and kept if a reschedule moved it meanwhile.
-            if self.deadlines.get(hearing_id) == end:
-                del self.deadlines[hearing_id]
             if found is None:
                 continue
             alerted.append(hearing_id)

@@ -12,7 +12,7 @@ expires after `[hearing] petition_ticket_ttl_min`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import hashlib
 import logging
 import math
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.deadlines import Deadlines
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from hearing.errors import HearingError
@@ -43,7 +44,6 @@ WAITING, IN_SESSION, ENDED, LEFT, EXPIRED = PETITION_STATES
 PETITIONER, RECEPTION = "petitioner", "reception"
 SIDES: Final = (PETITIONER, RECEPTION)
 RECEPTION_SUFFIX: Final = "PET"
-SWEEP_S = 30.0
 MAX_LISTED = 500
 SYSTEM = Principal("petition-desk", "admin")
 
@@ -141,29 +141,22 @@ class PetitionDesk:
         self.lock = asyncio.Lock()
         self.sessions: dict[int, LiveSession] = {}
         self.listeners: list[Callable[[PetitionChange], None]] = []
-        self._sweeper: asyncio.Task[None] | None = None
+        # Each waiting ticket's expiry is a timer: nothing sweeps the table.
+        self.expiry: Deadlines[int] = Deadlines(self._expire, name="petition-expiry")
 
     async def start(self) -> None:
         rows = await self.services.db.run(lambda s: [
             LiveSession(p.id, p.court_code, p.ticket_hash, p.accepted_by or "")
             for p in s.scalars(select(Petition).where(Petition.state == IN_SESSION))])
         self.sessions = {r.id: r for r in rows}
-        self._sweeper = asyncio.create_task(self._sweep())
+        waiting = await self.services.db.run(lambda s: list(s.execute(
+            select(Petition.id, Petition.expires_at).where(Petition.state == WAITING))))
+        for pid, expires_at in waiting:
+            self.expiry.set(pid, expires_at)
+        self.expiry.start()
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
-
-    async def _sweep(self) -> None:
-        while True:
-            try:
-                await self.expire_due()
-            except Exception:
-                log.exception("expiring petition tickets failed")
-            await asyncio.sleep(SWEEP_S)
+        await self.expiry.stop()
 
     # ---- where petitions go ----
 
@@ -223,6 +216,7 @@ class PetitionDesk:
 
         async with self.lock:
             body = await self.services.db.run(create)
+        self.expiry.set(body["id"], now + self.ttl)
         await self._changed(body["id"], form.court, WAITING, "", self._holder(body["id"]),
                             address, now)
         return ticket, body
@@ -364,19 +358,28 @@ class PetitionDesk:
                             outcome)
         return body
 
-    async def expire_due(self) -> int:
-        """Waiting tickets past their time become `expired`; returns how many."""
-        now = utcnow()
+    async def expire_due(self, now: datetime | None = None) -> int:
+        """Every waiting ticket past its time at `now` becomes `expired`; returns how many."""
+        at = now or utcnow()
+        due = await self.services.db.run(lambda s: list(s.scalars(select(Petition.id).where(
+            Petition.state == WAITING, Petition.expires_at <= at))))
+        return await self._expire(due, at)
 
-        def expire(session: Session) -> list[tuple[int, str]]:
+    async def _expire(self, ids: list[int], now: datetime) -> int:
+        """The waiting tickets among `ids` that are past their time become `expired`."""
+
+        def expire(batch: list[int], session: Session) -> list[tuple[int, str]]:
             rows = list(session.scalars(select(Petition).where(
-                Petition.state == WAITING, Petition.expires_at <= now).limit(MAX_LISTED)))
+                Petition.id.in_(batch), Petition.state == WAITING, Petition.expires_at <= now)))
             for p in rows:
                 p.state, p.ended_at = EXPIRED, now
             return [(p.id, p.court_code) for p in rows]
 
-        async with self.lock:
-            gone = await self.services.db.run(expire)
+        gone: list[tuple[int, str]] = []
+        for i in range(0, len(ids), MAX_LISTED):
+            batch = ids[i:i + MAX_LISTED]
+            async with self.lock:
+                gone += await self.services.db.run(functools.partial(expire, batch))
         for pid, court in gone:
             await self._changed(pid, court, EXPIRED, WAITING, SYSTEM, "", now)
         return len(gone)
@@ -385,6 +388,8 @@ class PetitionDesk:
                        address: str, at: datetime, outcome: str = "") -> None:
         """Audit, tell the court's reception on the bus, then the listeners."""
         svc = self.services
+        if state != WAITING:
+            self.expiry.cancel(pid)
         await svc.audit.record(who, f"petition.{state}", f"petition:{pid}", court=court,
                                address=address, detail={"from": previous or None})
         svc.bus.post(Event(kind=f"petition.{state}", target=Target(kind="court", court=court),

@@ -207,6 +207,19 @@ async def test_unanswered_tickets_expire(pc: TestClient) -> None:
     assert taken["id"] == b["id"]
 
 
+async def test_a_ticket_expires_by_its_own_timer(make_client: AppMaker) -> None:
+    client = await make_client(petition_ticket_ttl_min=1 / 60)  # a second
+    desk = client.app[PETITIONS]
+    events = desk.services.bus.subscribe()
+    a = await sign_up(client)
+    assert a["id"] in desk.expiry
+    expired = await events.next("petition.expired", within=5)
+    assert expired.data["petition"] == a["id"] and expired.target.court == "HL0102"
+    assert a["id"] not in desk.expiry and desk.expiry.fired == 1
+    body = await status_of(client, a["ticket"], 410)
+    assert body["detail"]["state"] == "expired"
+
+
 async def test_sign_up_floods_are_rate_limited_per_address(make_client: AppMaker) -> None:
     client = await make_client(petition_signups_per_address=5, petition_window_s=600)
     bad = await client.post("/api/petitions", json=form(phone="1"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
 
 from control.api_monitoring import Monitoring
-from control.app import HEARING_RECORDING
+from control.core import Core
 from control.db import utcnow
 from control.live import LIVE
 from media.sources import PatternSpec, render_clip
@@ -41,25 +40,45 @@ async def test_opening_a_hearing_escalates_the_rooms_open_alerts(
 
 
 async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
-        client: TestClient, tokens: dict[str, str], mon: Monitoring) -> None:
+        client: TestClient, tokens: dict[str, str], mon: Monitoring, services: Core) -> None:
+    events = services.bus.subscribe()
     clerk = tokens["clerk.daoli"]
     case = await file_case(client, clerk)
     body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(8), "ends_at": iso(68)}
     r = await client.post("/api/hearings", json=body, headers=auth(clerk))
     assert r.status == 201, await r.text()
-    glue = client.app[HEARING_RECORDING]
-    upcoming = await glue.upcoming()
-    assert [u.room for u in upcoming] == [ROOM]
-    risky = await mon.alerts.check_upcoming(upcoming, mon.watch.main_feed_live)
-    assert set(risky) == {ROOM}
-    open_kinds = {(a.room, a.kind) for a in mon.alerts.open_in(ROOM)}
-    assert (ROOM, "feeds_down") in open_kinds
-    # The courtroom's encoder comes up: the next check clears it.
+    # Booked inside the lead window of a dark room: the schedule's event raises it at once.
+    raised = await events.next("alert.raised", where=lambda e: e.data["kind"] == "feeds_down")
+    assert raised.target.room == ROOM
+    assert mon.upcoming is not None and f"hearing:{(await r.json())['id']}" in mon.upcoming.hearings
+    # The courtroom's encoder comes up: its stream event clears it, no poll needed.
     feed = FastFeed(client.app[LIVE].streams, f"rooms/{ROOM}/main",
                     render_clip(PatternSpec("dark room", gop_s=1, duration_s=1)))
     feed.push(1)
-    await asyncio.sleep(0)
-    assert await mon.alerts.check_upcoming(await glue.upcoming(),
-                                           mon.watch.main_feed_live) == {}
+    cleared = await events.next("alert.cleared", where=lambda e: e.data["kind"] == "feeds_down")
+    assert cleared.target.room == ROOM
     assert not [a for a in mon.alerts.open_in(ROOM) if a.kind == "feeds_down"]
     feed.close()
+
+
+async def test_the_lead_window_opens_by_a_timer(
+        client: TestClient, tokens: dict[str, str], mon: Monitoring, services: Core) -> None:
+    assert mon.upcoming is not None
+    lead_min = mon.upcoming.lead.total_seconds() / 60
+    events = services.bus.subscribe()
+    clerk = tokens["clerk.daoli"]
+    case = await file_case(client, clerk)
+    starts = lead_min + 1.0 / 60  # the window opens a second from now
+    body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(starts),
+            "ends_at": iso(starts + 60)}
+    r = await client.post("/api/hearings", json=body, headers=auth(clerk))
+    assert r.status == 201, await r.text()
+    assert not [a for a in mon.alerts.open_in(ROOM) if a.kind == "feeds_down"]
+    raised = await events.next("alert.raised", within=5,
+                               where=lambda e: e.data["kind"] == "feeds_down")
+    assert raised.target.room == ROOM and mon.upcoming.edges.fired >= 1
+    # Cancelling the hearing takes the room off the watch and clears the alert.
+    hid = (await r.json())["id"]
+    await move(client, clerk, hid, "cancelled")
+    await events.next("alert.cleared", where=lambda e: e.data["kind"] == "feeds_down")
+    assert f"hearing:{hid}" not in mon.upcoming.hearings
