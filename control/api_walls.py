@@ -26,7 +26,8 @@ from control.core import CORE
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, read_json, require_user
-from control.live import LIVE, room_path
+from control.live import LIVE
+from control.media_paths import room_path
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
 from control.walls import MAX_LAYOUTS, WallBoard, WallLayout, WallView, layout_json

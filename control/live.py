@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from control.bus import Event
 from control.core import Core
 from control.errors import ApiError
 from control.http import require
+from control.media_paths import parse_room_path, room_path
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from media import MediaServer, MediaSettings, SessionEvent, StreamEvent, StreamRegistry
@@ -34,12 +34,7 @@ Authorizer = Callable[[web.Request, str, str], Awaitable[str]]
 # feed (a remote site during its hearing), else None.
 RoomGuest = Callable[[web.Request, RoomInfo, str], Awaitable[str | None]]
 
-ROOM_PATH = re.compile(r"^rooms/([A-Z0-9]{2,10}-[A-Z0-9]{1,6})/([a-z][a-z0-9_]{0,15})$")
 THUMBNAIL_TTL_S = 3.0
-
-
-def room_path(room: str, feed: str) -> str:
-    return f"rooms/{room}/{feed}"
 
 
 @dataclass
@@ -80,11 +75,11 @@ class LiveMedia:
 
     def resolve(self, path: str) -> tuple[RoomInfo, str]:
         """The room and feed a stream path names, or a 404."""
-        m = ROOM_PATH.match(path)
-        room = self.services.registry.rooms.get(m.group(1)) if m else None
-        if m is None or room is None or m.group(2) not in room.feeds:
+        parsed = parse_room_path(path)
+        room = self.services.registry.rooms.get(parsed[0]) if parsed else None
+        if parsed is None or room is None or parsed[1] not in room.feeds:
             raise ApiError(404, "unknown stream path", {"path": path[:80]})
-        return room, m.group(2)
+        return room, parsed[1]
 
     async def authorize(self, request: web.Request, action: str, path: str) -> str:
         """The one policy decides WHIP (room.publish) and WHEP (room.view)."""
@@ -120,10 +115,11 @@ class LiveMedia:
     def _stream_event(self, event: StreamEvent) -> None:
         for listener in self.stream_listeners:
             listener(event)
-        m = ROOM_PATH.match(event.path)
-        room = self.services.registry.rooms.get(m.group(1)) if m else None
-        if m is None or room is None:
+        parsed = parse_room_path(event.path)
+        room = self.services.registry.rooms.get(parsed[0]) if parsed else None
+        if parsed is None or room is None:
             return
+        feed = parsed[1]
         if event.kind in ("up", "down"):
             live = any(
                 (s := self.streams.get(room_path(room.code, f))) is not None and s.is_live
@@ -136,13 +132,13 @@ class LiveMedia:
                 self.services.monitor.set_status(room.code, "idle")
         self.services.bus.post(Event(
             kind=f"stream.{event.kind}",
-            target=Target(kind="feed", court=room.court, room=room.code, feed=m.group(2)),
-            data={"path": event.path, "feed": m.group(2), **dict(event.detail)},
+            target=Target(kind="feed", court=room.court, room=room.code, feed=feed),
+            data={"path": event.path, "feed": feed, **dict(event.detail)},
         ))
 
     def _session_event(self, event: SessionEvent) -> None:
-        m = ROOM_PATH.match(event.path)
-        room = self.services.registry.rooms.get(m.group(1)) if m else None
+        parsed = parse_room_path(event.path)
+        room = self.services.registry.rooms.get(parsed[0]) if parsed else None
         action = ("publish" if event.role == "publish" else "view") + (
             ".end" if event.ended is not None else ".start")
         who = self._principals.get(event.subject) or Principal(event.subject, "public")

@@ -22,7 +22,8 @@ from typing import Any
 from control.alerts import SEVERITIES, AlertBook, AlertView, Upcoming, iso
 from control.core import Core
 from control.db import utcnow
-from control.live import ROOM_PATH, LiveMedia, room_path
+from control.live import LiveMedia
+from control.media_paths import parse_room_path, room_of_path, room_path
 from control.monitoring import ROOM_STATES
 from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
 from media.probeset import ProbeSet
@@ -248,10 +249,10 @@ class FeedWatch:
             log.warning("finding dropped (queue full): %s", finding)
 
     def watch(self, path: str) -> None:
-        m = ROOM_PATH.match(path)
-        if m is None or m.group(1) not in self.services.registry.rooms:
+        parsed = parse_room_path(path)
+        if parsed is None or parsed[0] not in self.services.registry.rooms:
             return
-        self.probes.watch(path, self.thresholds.get(m.group(2)) or self.thresholds["main"])
+        self.probes.watch(path, self.thresholds.get(parsed[1]) or self.thresholds["main"])
 
     def _resync(self) -> None:
         for path in self.live.streams.paths():
@@ -288,9 +289,9 @@ class FeedWatch:
         if event.kind == "up":
             self.watch(event.path)
         elif event.kind == "down":
-            m = ROOM_PATH.match(event.path)
+            room = room_of_path(event.path)
             # Off the record, a feed going down is a room going idle, not a fault.
-            if not (m and self.alerts.hearing_live(m.group(1))):
+            if not (room and self.alerts.hearing_live(room)):
                 self.probes.unwatch(event.path)
 
     async def _apply(self) -> None:
@@ -298,10 +299,10 @@ class FeedWatch:
             await self._apply_one(await self._findings.get())
 
     async def _apply_one(self, finding: Finding) -> None:
-        m = ROOM_PATH.match(finding.path)
-        if m is None:
+        parsed = parse_room_path(finding.path)
+        if parsed is None:
             return
-        room, feed = m.group(1), m.group(2)
+        room, feed = parsed
         try:
             if finding.active:
                 await self.alerts.raise_alert(room, feed, finding.kind, value=finding.value,
@@ -317,9 +318,9 @@ class FeedWatch:
             # A feed kept for a hearing that has ended since is let go (its alerts clear).
             for path, probe in list(self.probes.probes.items()):
                 stream = self.live.streams.get(path)
-                m = ROOM_PATH.match(path)
+                room = room_of_path(path)
                 if (stream is None or not stream.is_live) and not (
-                        m and self.alerts.hearing_live(m.group(1))):
+                        room and self.alerts.hearing_live(room)):
                     self.probes.unwatch(probe.path)
             if self.upcoming is None:
                 continue

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.db import utcnow
 from control.http import bearer_token, client_address, core_of, field, read_fields, require_user
+from control.media_paths import room_path
 from control.policy import Principal
 from hearing import consultation as consult
 from hearing.access import hearing_target
@@ -85,7 +86,7 @@ async def site_hearings(request: web.Request) -> web.Response:
                 "room_name": room.name_zh if room else "", "state": h.state,
                 "starts_at": iso(h.starts_at), "ends_at": iso(h.ends_at),
                 "publish_path": site_path(site.code, h.id),
-                "courtroom_path": f"rooms/{h.room_code}/{room.feeds[0]}" if room else None,
+                "courtroom_path": room_path(h.room_code, room.feeds[0]) if room else None,
                 "may_connect": site_may_connect(h, now), "may_sign": may_sign(h, now),
                 "defendants": [{"id": p.id, "name": p.name,
                                 "signed": p.id in signed}

@@ -29,6 +29,7 @@ from control.core import CORE, Core
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import require, require_user
+from control.media_paths import room_of_path
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from hearing.access import hearing_target
@@ -217,7 +218,7 @@ class Arraignment:
             m = SITE_PATH.match(session.path)
             if (m is not None and int(m.group(2)) == hearing_id) or (
                     session.subject == f"site:{code}"
-                    and session.path.startswith(f"rooms/{room}/")):
+                    and room_of_path(session.path) == room):
                 await session.close("the hearing ended")
 
     async def cut_site(self, code: str) -> None:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from control.core import CORE
 from control.live import LIVE
+from control.media_paths import room_of_path
 from hearing.disclosure import BROADCASTS, Broadcasts
 from hearing.petition_media import PetitionMedia
 from hearing.petitions import PETITIONS, PetitionDesk
@@ -33,9 +34,9 @@ def mount(app: web.Application, hearings: HearingService) -> None:
         live.disclosed = broadcasts.disclosed
 
         async def hang_up_public(room: str) -> None:
-            prefix = f"rooms/{room}/"
             doomed = [s for s in live.server.sessions.values()
-                      if s.path.startswith(prefix) and s.role == "read" and s.subject == "public"]
+                      if room_of_path(s.path) == room and s.role == "read"
+                      and s.subject == "public"]
             await asyncio.gather(*(s.close("the broadcast ended") for s in doomed),
                                  return_exceptions=True)
 

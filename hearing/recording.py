@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from control.alerts import Upcoming
 from control.core import Core
 from control.db import utcnow
+from control.media_paths import parse_room_path, room_path
 from control.policy import Principal
 from control.registry import RoomInfo
 from hearing.lifecycle import LIVE, HearingInfo, record_gap
 from hearing.models import Case, Hearing, HearingSeat, Petition, RecordingGap
 from media.stream import StreamEvent
 from recorder.index import Recording
-from recorder.service import RecorderConflict, RecorderService, stream_path
+from recorder.service import RecorderConflict, RecorderService
 
 log = logging.getLogger(__name__)
 
@@ -307,8 +308,7 @@ class HearingRecording:
         """Stream up/down from the media plane: gaps open and close, recording follows."""
         if event.kind not in ("up", "down") or self._stopped:
             return
-        room_code, _, feed = event.path.removeprefix("rooms/").partition("/")
-        room_code, feed = self._paths.get(event.path, (room_code, feed))
+        room_code, feed = self._paths.get(event.path) or parse_room_path(event.path) or ("", "")
         live = self.live.get(room_code)
         if live is None or not feed:
             return
@@ -327,7 +327,7 @@ class HearingRecording:
     async def _after_failure(self, live: _Live, feed: str, reason: str) -> None:
         """A recording that broke is a gap; if its stream is still there, record it again."""
         await self._open_gap(live, feed, f"recording failed: {reason}")
-        stream = self.recorder.streams.get(live.paths.get(feed) or stream_path(live.room, feed))
+        stream = self.recorder.streams.get(live.paths.get(feed) or room_path(live.room, feed))
         if stream is not None and stream.is_live and self.live.get(live.room) is live:
             await self._record(live, feed)
 
@@ -337,4 +337,4 @@ class HearingRecording:
         task.add_done_callback(self._tasks.discard)
 
 
-__all__ = ["HearingRecording", "hearing_id_of", "hearing_ref", "stream_path"]
+__all__ = ["HearingRecording", "hearing_id_of", "hearing_ref"]

@@ -24,6 +24,7 @@ from control.audit import AuditLog
 from control.bus import Event, EventBus
 from control.config import RetentionSettings
 from control.db import Database, utcnow
+from control.media_paths import room_path
 from control.monitoring import RoomMonitor
 from control.policy import Principal, Target
 from control.registry import CourtRegistry, RoomInfo
@@ -74,10 +75,6 @@ class NoHearingStaff:
         return frozenset()
 
 
-def stream_path(room: str, feed: str) -> str:
-    return f"rooms/{room}/{feed}"
-
-
 @dataclass
 class _Active:
     recording_id: int
@@ -92,7 +89,7 @@ class _Active:
     @property
     def own(self) -> bool:
         """The room's own feed; other paths filed under it (petitions) leave its status alone."""
-        return self.path == stream_path(self.room.code, self.feed)
+        return self.path == room_path(self.room.code, self.feed)
 
 
 class RecorderService:
@@ -200,7 +197,7 @@ class RecorderService:
 
         `path` names a stream outside the room's own `rooms/<room>/<feed>` (a remote site or
         a petition session), filed under the room and `feed` all the same."""
-        path = path or stream_path(room.code, feed)
+        path = path or room_path(room.code, feed)
         if path.startswith(PRIVATE_PATHS):
             raise RecorderConflict("this stream is private and is never recorded")
         if self._pool is None:
@@ -258,7 +255,7 @@ class RecorderService:
     async def stop_recording(self, room: RoomInfo, feed: str, who: Principal,
                              path: str | None = None) -> Recording:
         """Stop recording a feed: the open segment is closed and indexed first."""
-        active = self._active.get(path or stream_path(room.code, feed))
+        active = self._active.get(path or room_path(room.code, feed))
         if active is None:
             raise RecorderConflict("this feed is not being recorded")
         return await self._finish(active, "closed", f"stopped by {who.username}")
