@@ -162,7 +162,6 @@ def create_app(settings: Settings, services: Core | None = None, *,
     rec.staff = glue
     rec.retention.hearing_type = glue.case_type_of
     rec.failure_listeners.append(glue.on_recording_failed)
-    media.stream_listeners.append(glue.on_stream)
     app.add_routes(api_auth.routes)
     app.add_routes(api_courts.routes)
     app.add_routes(api_events.routes)
@@ -184,7 +183,6 @@ def create_app(settings: Settings, services: Core | None = None, *,
     media.authorizers["sites"] = arraignment.authorize_site_stream
     media.authorizers["consult"] = arraignment.consultations.authorize
     media.room_guests.append(arraignment.site_views_room)
-    media.stream_listeners.append(arraignment.on_stream)
     app[api_admin.PROBES] = thresholds = dict(probe_thresholds or probe_thresholds_of(settings))
     hooks = settings.webhooks
     mon = add_monitoring(

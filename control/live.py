@@ -1,7 +1,9 @@
 """Wires the media plane into the control plane: policy for WHIP/WHEP, events, audit, demo.
 
-Stream paths of courtrooms are `rooms/<room-code>/<feed>`. The media package knows none of
-this; here each stream event becomes a room status and a bus event, each session an audit row.
+Stream paths of courtrooms are `rooms/<room-code>/<feed>` (control.media_paths). The media
+package knows none of this; here, in one place, each of its stream events becomes a bus event
+(`stream.up`, `stream.down` ...: private for paths outside `rooms/`) and each session an audit
+row. Room status follows `stream.up`/`stream.down` like every other reaction.
 """
 
 from __future__ import annotations
@@ -65,13 +67,13 @@ class LiveMedia:
         # Who may publish or view streams outside `rooms/`: first path part -> check, added
         # by the package that owns those paths (remote sites, petitions).
         self.authorizers: dict[str, Authorizer] = {}
-        # Other parts of the node told of every stream event (the hearing recorder).
-        self.stream_listeners: list[Callable[[StreamEvent], None]] = []
         # Viewers of room feeds that are not users (a remote site watching its courtroom).
         self.room_guests: list[RoomGuest] = []
         # Whether a room's feed is disclosed to the public now (room, feed) -> bool: set by
         # `hearing` to "a live public hearing approved for broadcast"; nothing by default.
         self.disclosed: Callable[[str, str], bool] = lambda room, feed: False
+        services.bus.on("stream.up", self._room_status)
+        services.bus.on("stream.down", self._room_status)
 
     def resolve(self, path: str) -> tuple[RoomInfo, str]:
         """The room and feed a stream path names, or a 404."""
@@ -113,28 +115,37 @@ class LiveMedia:
                            {"cap": cap}, headers={"Retry-After": "30"})
 
     def _stream_event(self, event: StreamEvent) -> None:
-        for listener in self.stream_listeners:
-            listener(event)
+        """The one place the media plane's stream events become bus events (`stream.up`,
+        `stream.down`, `stream.viewer_joined` ...), for every path. A courtroom feed's event
+        carries its room; any other path's is private: internal handlers only."""
         parsed = parse_room_path(event.path)
         room = self.services.registry.rooms.get(parsed[0]) if parsed else None
+        data: dict[str, object] = {"path": event.path, **dict(event.detail)}
         if parsed is None or room is None:
+            target = Target(kind="feed", private=True)
+        else:
+            target = Target(kind="feed", court=room.court, room=room.code, feed=parsed[1])
+            data["feed"] = parsed[1]
+        self.services.bus.post(Event(kind=f"stream.{event.kind}", target=target, data=data))
+
+    def room_live(self, room: str) -> bool:
+        """Whether any feed of the room is live now."""
+        info = self.services.registry.rooms.get(room)
+        return info is not None and any(
+            (s := self.streams.get(room_path(room, f))) is not None and s.is_live
+            for f in info.feeds)
+
+    def _room_status(self, event: Event) -> None:
+        """A room is live while any of its feeds is (unless it records or is at fault)."""
+        room = event.target.room
+        if room is None or room not in self.services.registry.rooms:
             return
-        feed = parsed[1]
-        if event.kind in ("up", "down"):
-            live = any(
-                (s := self.streams.get(room_path(room.code, f))) is not None and s.is_live
-                for f in room.feeds
-            )
-            current = self.services.monitor.get(room.code).status
-            if live and current == "idle":
-                self.services.monitor.set_status(room.code, "live")
-            elif not live and current in ("live", "recording"):
-                self.services.monitor.set_status(room.code, "idle")
-        self.services.bus.post(Event(
-            kind=f"stream.{event.kind}",
-            target=Target(kind="feed", court=room.court, room=room.code, feed=feed),
-            data={"path": event.path, "feed": feed, **dict(event.detail)},
-        ))
+        live = self.room_live(room)
+        current = self.services.monitor.get(room).status
+        if live and current == "idle":
+            self.services.monitor.set_status(room, "live")
+        elif not live and current in ("live", "recording"):
+            self.services.monitor.set_status(room, "idle")
 
     def _session_event(self, event: SessionEvent) -> None:
         parsed = parse_room_path(event.path)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from control.alerts import SEVERITIES, AlertBook, AlertView, Upcoming, iso
+from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.live import LiveMedia
@@ -27,7 +28,7 @@ from control.media_paths import parse_room_path, room_of_path, room_path
 from control.monitoring import ROOM_STATES
 from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
 from media.probeset import ProbeSet
-from media.stream import StreamEvent, StreamRegistry
+from media.stream import StreamRegistry
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,10 @@ class FeedWatch:
         self.findings_dropped = 0
         self._findings: asyncio.Queue[Finding] = asyncio.Queue(FINDING_QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
         alerts.room_live = self.room_live
+        services.bus.on("stream.up", self._on_stream)
+        services.bus.on("stream.down", self._on_stream)
 
     def feed_live(self, room: str, feed: str) -> bool:
         stream = self.live.streams.get(room_path(room, feed))
@@ -264,17 +268,14 @@ class FeedWatch:
         # Probe alerts left open by a crash are stale: the probes raise again what persists.
         await self.alerts.clear_source("probe")
         await self.probes.start()
-        # Told of every stream event directly by the media plane: none can be lost, and the
-        # node's other events never pass through here.
-        self.live.stream_listeners.append(self._on_stream)
+        self._running = True
         self._resync()
         self._tasks = [asyncio.create_task(self._apply(), name="feedwatch-alerts"),
                        asyncio.create_task(self._schedule(), name="feedwatch-upcoming")]
 
     async def stop(self) -> None:
         """Stop probing; what the probes clear on the way out is written before returning."""
-        if self._on_stream in self.live.stream_listeners:
-            self.live.stream_listeners.remove(self._on_stream)
+        self._running = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -285,14 +286,16 @@ class FeedWatch:
         while not self._findings.empty():  # bounded by the queue's size
             await self._apply_one(self._findings.get_nowait())
 
-    def _on_stream(self, event: StreamEvent) -> None:
-        if event.kind == "up":
-            self.watch(event.path)
-        elif event.kind == "down":
-            room = room_of_path(event.path)
+    def _on_stream(self, event: Event) -> None:
+        """`stream.up`: probe the feed; `stream.down`: let it go, unless a hearing is live."""
+        path = str(event.data.get("path", ""))
+        if not self._running or event.target.room is None:
+            return
+        if event.kind == "stream.up":
+            self.watch(path)
+        elif not self.alerts.hearing_live(event.target.room):
             # Off the record, a feed going down is a room going idle, not a fault.
-            if not (room and self.alerts.hearing_live(room)):
-                self.probes.unwatch(event.path)
+            self.probes.unwatch(path)
 
     async def _apply(self) -> None:
         while True:

@@ -49,7 +49,7 @@ from hearing.lifecycle import (
 from hearing.models import Hearing, HearingEvent
 from hearing.recording import HearingRecording
 from hearing.sites import site_of_request
-from media import MediaServer, StreamEvent, StreamRegistry
+from media import MediaServer, StreamRegistry
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class Arraignment:
         self._lock = asyncio.Lock()  # site events are followed one at a time, in order
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = False
+        services.bus.on("stream.up", self.on_stream)
+        services.bus.on("stream.down", self.on_stream)
 
     async def stop(self) -> None:
         self._stopped = True  # sites dropped because this node stops are no sites lost
@@ -161,12 +163,11 @@ class Arraignment:
 
     # ---- the site comes and goes ----
 
-    def on_stream(self, event: StreamEvent) -> None:
-        if event.kind not in ("up", "down") or self._stopped:
-            return
-        m = SITE_PATH.match(event.path)
-        if m is not None:
-            self._spawn(self._follow(m.group(1), int(m.group(2)), event.kind == "up"))
+    async def on_stream(self, event: Event) -> None:
+        """`stream.up` / `stream.down` of a site's stream: the hearing follows its site."""
+        m = SITE_PATH.match(str(event.data.get("path", "")))
+        if m is not None and not self._stopped:
+            await self._follow(m.group(1), int(m.group(2)), event.kind == "stream.up")
 
     async def _follow(self, code: str, hearing_id: int, up: bool) -> None:
         """Recess when the site is lost in session; resume from a recess taken that way."""

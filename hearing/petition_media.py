@@ -22,6 +22,7 @@ from typing import Any, Final
 from aiohttp import web
 from sqlalchemy import select
 
+from control.bus import Event
 from control.errors import ApiError
 from control.http import principal
 from control.live import LiveMedia
@@ -38,7 +39,6 @@ from hearing.petitions import (
     stream_path,
     ticket_digest,
 )
-from media.stream import StreamEvent
 from recorder.index import Recording
 from recorder.service import RecorderConflict, RecorderService
 
@@ -60,10 +60,10 @@ class PetitionMedia:
     def __init__(self, desk: PetitionDesk, live: LiveMedia, recorder: RecorderService) -> None:
         self.desk, self.live, self.recorder = desk, live, recorder
         self._tasks: set[asyncio.Task[Any]] = set()
+        desk.services.bus.on("stream.up", self.on_stream)
 
     def attach(self) -> None:
         self.live.authorizers["petitions"] = self.authorize
-        self.live.stream_listeners.append(self.on_stream)
         self.desk.listeners.append(self.on_change)
 
     async def stop(self) -> None:
@@ -95,13 +95,13 @@ class PetitionMedia:
 
     # ---- recording ----
 
-    def on_stream(self, event: StreamEvent) -> None:
-        if event.kind != "up":
-            return
-        m = PATH.match(event.path)
+    async def on_stream(self, event: Event) -> None:
+        """`stream.up` of a petition side: record it."""
+        path = str(event.data.get("path", ""))
+        m = PATH.match(path)
         session = self.desk.sessions.get(int(m.group(1))) if m else None
         if m is not None and session is not None:
-            self._spawn(self._record(session, m.group(2), event.path))
+            await self._record(session, m.group(2), path)
 
     async def _record(self, session: LiveSession, side: str, path: str) -> None:
         """Record a side once; a publisher that comes back continues the same recording."""

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control.alerts import Upcoming
+from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.media_paths import parse_room_path, room_path
@@ -29,7 +30,6 @@ from control.policy import Principal
 from control.registry import RoomInfo
 from hearing.lifecycle import LIVE, HearingInfo, record_gap
 from hearing.models import Case, Hearing, HearingSeat, Petition, RecordingGap
-from media.stream import StreamEvent
 from recorder.index import Recording
 from recorder.service import RecorderConflict, RecorderService
 
@@ -89,6 +89,8 @@ class HearingRecording:
         # remote site of an arraignment): recorded as feeds of the hearing.
         self.extra_feeds: list[Callable[[int], Awaitable[dict[str, str]]]] = []
         self._paths: dict[str, tuple[str, str]] = {}  # such a stream path -> (room, feed)
+        services.bus.on("stream.up", self.on_stream)
+        services.bus.on("stream.down", self.on_stream)
 
     # ---- start-up: hearings that were live when the server stopped ----
 
@@ -304,19 +306,20 @@ class HearingRecording:
 
         return await self.services.db.run(load)
 
-    def on_stream(self, event: StreamEvent) -> None:
-        """Stream up/down from the media plane: gaps open and close, recording follows."""
-        if event.kind not in ("up", "down") or self._stopped:
+    async def on_stream(self, event: Event) -> None:
+        """`stream.up` / `stream.down`: gaps of a live hearing open and close, recording follows."""
+        if self._stopped:
             return
-        room_code, feed = self._paths.get(event.path) or parse_room_path(event.path) or ("", "")
+        path = str(event.data.get("path", ""))
+        room_code, feed = self._paths.get(path) or parse_room_path(path) or ("", "")
         live = self.live.get(room_code)
         if live is None or not feed:
             return
-        if event.kind == "down":
+        if event.kind == "stream.down":
             if feed in live.recorded:
-                self._spawn(self._open_gap(live, feed, "the feed was lost"))
+                await self._open_gap(live, feed, "the feed was lost")
         else:
-            self._spawn(self._record(live, feed))
+            await self._record(live, feed)
 
     def on_recording_failed(self, room: str, feed: str, ref: str | None, reason: str) -> None:
         live = self.live.get(room)
