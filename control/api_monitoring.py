@@ -66,11 +66,11 @@ def add_monitoring(app: web.Application, *, webhooks: WebhookSettings | None = N
                    recordings: Callable[[], int] | None = None,
                    access: MetricsAccess | None = None,
                    thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES,
-                   upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None
-                   ) -> Monitoring:
+                   upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None,
+                   hearing_live: Callable[[str], bool] | None = None) -> Monitoring:
     """Wire monitoring into `app`; call after `app[CORE]` and `app[LIVE]` are set."""
     svc, live = app[CORE], app[LIVE]
-    alerts = AlertBook(svc)
+    alerts = AlertBook(svc, hearing_live=hearing_live, room_live=live.room_live)
     load = NodeLoad(live.streams, recordings=recordings)
     metrics = Metrics(svc, load, alerts, access)
     watch = FeedWatch(svc, live, alerts, on_timing=metrics.observe_probe, upcoming=upcoming,

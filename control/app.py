@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import fields, replace
@@ -31,8 +32,10 @@ from control.registry import CourtRegistry, sync_province
 from control.webhooks import WebhookSettings
 from hearing import routes as hearing_routes
 from hearing.arraignment import mount as mount_arraignment
-from hearing.recording import HearingRecording
+from hearing.bench_directory import BENCH, BenchDirectory
+from hearing.recording import HEARING_RECORDER, HearingRecorder
 from hearing.redaction import RedactionRules
+from hearing.schedule import upcoming_hearings
 from media.probes import FEED_TYPES, ProbeThresholds
 from recorder import routes as recorder_routes
 from recorder.service import RECORDER, RecorderService
@@ -80,14 +83,13 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
 
 async def _recorder(app: web.Application) -> AsyncIterator[None]:
     await app[RECORDER].start()
-    glue = app[HEARING_RECORDING]
-    await glue.start()
+    hearings = app.get(HEARING_RECORDER)
+    if hearings is not None:
+        await hearings.start()
     yield
-    await glue.stop()
+    if hearings is not None:
+        await hearings.stop()
     await app[RECORDER].stop()
-
-
-HEARING_RECORDING = web.AppKey("hearing_recording", HearingRecording)
 
 
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
@@ -144,24 +146,30 @@ def redaction_rules_of(settings: Settings) -> RedactionRules:
 
 def create_app(settings: Settings, services: Core | None = None, *,
                probe_thresholds: Mapping[str, ProbeThresholds] | None = None,
-               metrics_access: MetricsAccess | None = None) -> web.Application:
-    """The courtav application; `services` may be passed in by tests that share them."""
+               metrics_access: MetricsAccess | None = None,
+               record_hearings: bool = True) -> web.Application:
+    """The courtav application; `services` may be passed in by tests that share them.
+
+    `record_hearings=False` leaves out the recording of live hearings (tests of cases and
+    transitions in rooms without media)."""
     app = web.Application(
         middlewares=[http_middleware, error_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
     app[CORE] = services = services or build_services(settings)
     app[live.LIVE] = media = live.LiveMedia(services)
+    app[BENCH] = bench = BenchDirectory(services.db, services.bus)
     rec = RecorderService(services.db, services.bus, services.registry, media.streams,
                           settings.recordings_dir, segment_s=settings.recorder.segment_s,
                           analyze=settings.recorder.analyze, monitor=services.monitor,
-                          exports_dir=settings.data_dir / "exports",
+                          staff=bench, exports_dir=settings.data_dir / "exports",
                           retention=settings.recorder.retention, audit=services.audit)
     app[RECORDER] = rec
-    app[HEARING_RECORDING] = glue = HearingRecording(services, rec)
-    rec.staff = glue
-    rec.retention.hearing_type = glue.case_type_of
-    rec.failure_listeners.append(glue.on_recording_failed)
+    rec.retention.hearing_type = bench.case_type_of  # until recordings carry their class
+    hearings: HearingRecorder | None = None
+    if record_hearings:
+        hearings = HearingRecorder(services.db, services.bus, services.registry, rec)
+        app[HEARING_RECORDER] = hearings
     app.add_routes(api_auth.routes)
     app.add_routes(api_courts.routes)
     app.add_routes(api_events.routes)
@@ -174,24 +182,24 @@ def create_app(settings: Settings, services: Core | None = None, *,
     webui_routes.add_routes(app)
     app.cleanup_ctx.append(_housekeeping)
     desk = hearing_routes.add_routes(
-        app, hooks=glue, rules=redaction_rules_of(settings),
+        app, rules=redaction_rules_of(settings),
         utc_offset=timedelta(hours=settings.hearing.utc_offset_hours))
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_recorder)
     # Remote arraignment after the media plane, so it stops first (no "site lost" at shutdown).
-    arraignment = mount_arraignment(app, desk.lifecycle, glue, media.streams, media.server)
+    arraignment = mount_arraignment(app, desk.lifecycle, rec, media.streams, media.server)
     media.authorizers["sites"] = arraignment.authorize_site_stream
     media.authorizers["consult"] = arraignment.consultations.authorize
     media.room_guests.append(arraignment.site_views_room)
     app[api_admin.PROBES] = thresholds = dict(probe_thresholds or probe_thresholds_of(settings))
     hooks = settings.webhooks
-    mon = add_monitoring(
-        app, recordings=lambda: rec.recording_count, upcoming=glue.upcoming,
+    add_monitoring(
+        app, recordings=lambda: rec.recording_count,
+        upcoming=functools.partial(upcoming_hearings, services.db),
+        hearing_live=hearings.is_live if hearings is not None else None,
         thresholds=thresholds,
         access=metrics_access,
         webhooks=WebhookSettings(urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
                                  retries=hooks.retries) if hooks.urls else None,
     )
-    glue.on_live.append(mon.alerts.hearing_started)
-    mon.alerts.hearing_live = glue.live.__contains__  # a room with a live hearing
     return app

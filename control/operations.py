@@ -228,17 +228,12 @@ class FeedWatch:
         self._findings: asyncio.Queue[Finding] = asyncio.Queue(FINDING_QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
-        alerts.room_live = self.room_live
         services.bus.on("stream.up", self._on_stream)
         services.bus.on("stream.down", self._on_stream)
 
     def feed_live(self, room: str, feed: str) -> bool:
         stream = self.live.streams.get(room_path(room, feed))
         return stream is not None and stream.is_live
-
-    def room_live(self, room: str) -> bool:
-        info = self.services.registry.rooms.get(room)
-        return info is not None and any(self.feed_live(room, f) for f in info.feeds)
 
     def main_feed_live(self, room: str) -> bool:
         info = self.services.registry.rooms.get(room)

@@ -129,7 +129,7 @@ async def confirm_identity(request: web.Request) -> web.Response:
 
     detail, h = await svc.db.run(write)
     text_ = f"identity confirmed: {detail['name']} (party {detail['party']})"
-    marked = await request.config_dict[ARRAIGNMENT].recording.mark(
+    marked = await request.config_dict[ARRAIGNMENT].recorder.mark_room(
         h.room_code, "bookmark", text_, now, who.username)
     await svc.audit.record(who, "hearing.identity_confirmed", f"hearing:{h.id}",
                            court=h.court_code, address=client_address(request),

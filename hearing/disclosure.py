@@ -19,12 +19,13 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from control.bus import Event
 from control.core import Core
 from control.policy import Policy, Principal
 from hearing.access import case_staff, case_target, ensure
 from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
-from hearing.lifecycle import ENDING, LIVE, HearingInfo, load_hearing
+from hearing.lifecycle import ENDING, LIVE, TRANSITION_KINDS, Transition, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, Publication
 from hearing.schedule import hearing_json
 from hearing.wire import iso
@@ -53,6 +54,8 @@ class Broadcasts:
         # Told a room that is off air: hang up the public's viewers of it.
         self.kick: list[Callable[[str], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        for kind in TRANSITION_KINDS:
+            services.bus.on(kind, self.on_transition)
 
     def disclosed(self, room: str, feed: str) -> bool:
         """Only the main (first) feed of a room whose hearing is on air."""
@@ -83,19 +86,12 @@ class Broadcasts:
         for room in list(self.on_air):
             await self.update(room)
 
-    def on_transition(self, info: HearingInfo) -> None:
-        """Lifecycle listener: a room goes on or off air with its hearing."""
-        if info.state in ENDING and self.on_air.get(info.room) == info.id:
-            self.on_air.pop(info.room, None)  # at once: no new public viewer from now
-        task = asyncio.ensure_future(self._update(info.room))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _update(self, room: str) -> None:
-        try:
-            await self.update(room)
-        except Exception:
-            log.exception("broadcast update of %s failed", room)
+    async def on_transition(self, event: Event) -> None:
+        """`hearing.<state>`: a room goes on or off air with its hearing."""
+        moved = Transition.of(event)
+        if moved.state in ENDING and self.on_air.get(moved.room) == moved.hearing:
+            self.on_air.pop(moved.room, None)  # at once: no new public viewer from now
+        await self.update(moved.room)
 
 
 def set_broadcast(session: Session, policy: Policy, who: Principal, hearing_id: int,

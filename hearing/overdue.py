@@ -22,7 +22,7 @@ from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.policy import Target
-from hearing.lifecycle import LIVE, HearingInfo
+from hearing.lifecycle import LIVE, TRANSITION_KINDS, Transition
 from hearing.models import Case, Hearing, HearingEvent
 from hearing.wire import iso
 
@@ -57,6 +57,8 @@ class OverdueWatch:
         self.deadlines: dict[int, datetime] = {}
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        for kind in TRANSITION_KINDS:
+            services.bus.on(kind, self.on_transition)
 
     def watch(self, hearing_id: int, ends_at: datetime) -> None:
         self.deadlines[hearing_id] = ends_at
@@ -66,11 +68,13 @@ class OverdueWatch:
         if self.deadlines.pop(hearing_id, None) is not None:
             self._changed.set()
 
-    def on_transition(self, info: HearingInfo) -> None:
-        if info.state in LIVE:
-            self.watch(info.id, info.ends_at)
+    def on_transition(self, event: Event) -> None:
+        """`hearing.<state>`: a live hearing's end is watched, an ended one's forgotten."""
+        moved = Transition.of(event)
+        if moved.state in LIVE:
+            self.watch(moved.hearing, moved.ends_at)
         else:
-            self.forget(info.id)
+            self.forget(moved.hearing)
 
     async def start(self) -> None:
         """Read the live, not yet alerted hearings once, then start the timer task."""

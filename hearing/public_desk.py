@@ -26,7 +26,6 @@ def mount(app: web.Application, hearings: HearingService) -> None:
     services = app[CORE]
     desk = app[PETITIONS] = PetitionDesk(services)
     broadcasts = app[BROADCASTS] = Broadcasts(services)
-    hearings.lifecycle.listeners.append(broadcasts.on_transition)
     hearings.case_listeners.append(broadcasts.on_case_changed)
     media: PetitionMedia | None = None
     if LIVE in app:

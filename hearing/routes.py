@@ -20,7 +20,6 @@ from hearing import (
     public_desk,
 )
 from hearing import models as _models  # noqa: F401  # the tables exist before create_schema
-from hearing.lifecycle import LifecycleHooks
 from hearing.redaction import RedactionRules
 from hearing.service import HEARINGS, HearingService
 
@@ -29,11 +28,10 @@ routes: list[web.RouteDef] = [*api_cases.routes, *api_hearings.routes, *api_sche
                               *api_sites.routes, *api_arraignment.routes]
 
 
-def add_routes(app: web.Application, hooks: LifecycleHooks | None = None,
-               rules: RedactionRules | None = None,
+def add_routes(app: web.Application, rules: RedactionRules | None = None,
                utc_offset: timedelta = timedelta(0)) -> HearingService:
     """Add the routes, `app[HEARINGS]` and its start/stop; call after `app[CORE]` is set."""
-    desk = HearingService(app[CORE], hooks, rules, utc_offset)
+    desk = HearingService(app[CORE], rules, utc_offset)
     app[HEARINGS] = desk
     app.add_routes(routes)
     public_desk.mount(app, desk)  # petitions and disclosure

@@ -23,7 +23,7 @@ from control.policy import Principal, Target
 from hearing import cases
 from hearing.case_number import CaseNumber, CaseNumberError, parse_case_number
 from hearing.errors import HearingError
-from hearing.lifecycle import LIVE, Lifecycle, LifecycleHooks
+from hearing.lifecycle import LIVE, Lifecycle
 from hearing.models import Case
 from hearing.overdue import OverdueWatch
 from hearing.redaction import RedactionRules
@@ -33,14 +33,12 @@ from hearing.schedule import Slot, reschedule_hearing, schedule_hearing
 class HearingService:
     """Cases, the schedule, the lifecycle and its overdue alerts, over the shared services."""
 
-    def __init__(self, services: Core, hooks: LifecycleHooks | None = None,
-                 rules: RedactionRules | None = None,
+    def __init__(self, services: Core, rules: RedactionRules | None = None,
                  utc_offset: timedelta = timedelta(0)) -> None:
         self.services = services
         self.lock = asyncio.Lock()
-        self.lifecycle = Lifecycle(services, self.lock, hooks)
+        self.lifecycle = Lifecycle(services, self.lock)
         self.overdue = OverdueWatch(services)
-        self.lifecycle.listeners.append(self.overdue.on_transition)
         self.rules = rules or RedactionRules()
         self.utc_offset = utc_offset  # of the courts' local day, for day and week views
         self.court_by_prefix = {c.case_prefix: c.code for c in services.registry.courts.values()}

@@ -7,6 +7,7 @@ writing segments, the app exactly as create_app builds it.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from control.app import create_app
 from control.config import Settings
 from control.core import Core
 from control.live import LIVE
+from hearing.bench_directory import BENCH
 from media.sources import Clip, PatternSpec, render_clip
 from recorder.service import RECORDER
 from tests.conftest import auth
@@ -128,10 +130,35 @@ async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClie
 
 
 async def test_retention_knows_the_case_type_of_a_hearing(client: TestClient) -> None:
-    from control.app import HEARING_RECORDING
-
     hid = await opened(client)
-    glue = client.app[HEARING_RECORDING]
-    assert client.app[RECORDER].retention.hearing_type == glue.case_type_of
-    assert glue.case_type_of(f"hearing:{hid}") == "civil"  # 民初: a civil first instance
-    assert glue.case_type_of("petition:1") is None and glue.case_type_of(None) is None
+    bench = client.app[BENCH]
+    assert client.app[RECORDER].retention.hearing_type == bench.case_type_of
+    assert bench.case_type_of(f"hearing:{hid}") == "civil"  # 民初: a civil first instance
+    assert bench.case_type_of("petition:1") is None and bench.case_type_of(None) is None
+
+
+async def test_recording_access_checks_ask_the_database_off_the_loop(
+        client: TestClient, clip: Clip, services: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The judge's bench is looked up through the database's executor and cached, never by a
+    session opened on the event loop's thread."""
+    feed = feed_of(client, clip)
+    hid = await opened(client)
+    on_loop: list[str] = []
+    session = services.db.session
+
+    def watched() -> Any:
+        if threading.current_thread() is threading.main_thread():
+            on_loop.append("session opened on the event loop")
+        return session()
+
+    monkeypatch.setattr(services.db, "session", watched)
+    bench = client.app[BENCH]
+    before = bench.queries
+    items = await recordings_of(client, hid, JUDGE)
+    assert items
+    for _ in range(3):
+        r = await client.get(f"/api/recordings/{items[0]['id']}", headers=auth(JUDGE))
+        assert r.status == 200
+    assert on_loop == []
+    assert bench.queries - before == 2  # the judge's hearings, then the bench: cached after
+    feed.close()

@@ -8,9 +8,10 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 
 from control.api_monitoring import Monitoring
-from control.app import HEARING_RECORDING
+from control.core import Core
 from control.db import utcnow
 from control.live import LIVE
+from hearing.schedule import upcoming_hearings
 from media.sources import PatternSpec, render_clip
 from tests.conftest import auth
 from tests.hearing.conftest import book, file_case, move
@@ -41,14 +42,13 @@ async def test_opening_a_hearing_escalates_the_rooms_open_alerts(
 
 
 async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
-        client: TestClient, tokens: dict[str, str], mon: Monitoring) -> None:
+        client: TestClient, tokens: dict[str, str], mon: Monitoring, services: Core) -> None:
     clerk = tokens["clerk.daoli"]
     case = await file_case(client, clerk)
     body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(8), "ends_at": iso(68)}
     r = await client.post("/api/hearings", json=body, headers=auth(clerk))
     assert r.status == 201, await r.text()
-    glue = client.app[HEARING_RECORDING]
-    upcoming = await glue.upcoming()
+    upcoming = await upcoming_hearings(services.db)
     assert [u.room for u in upcoming] == [ROOM]
     risky = await mon.alerts.check_upcoming(upcoming, mon.watch.main_feed_live)
     assert set(risky) == {ROOM}
@@ -59,7 +59,7 @@ async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
                     render_clip(PatternSpec("dark room", gop_s=1, duration_s=1)))
     feed.push(1)
     await asyncio.sleep(0)
-    assert await mon.alerts.check_upcoming(await glue.upcoming(),
+    assert await mon.alerts.check_upcoming(await upcoming_hearings(services.db),
                                            mon.watch.main_feed_live) == {}
     assert not [a for a in mon.alerts.open_in(ROOM) if a.kind == "feeds_down"]
     feed.close()
