@@ -22,7 +22,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from control.alerts import Alert, AlertView, visible_alert
-from control.core import CORE
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, read_json, require_user
@@ -35,14 +34,6 @@ from control.walls import MAX_LAYOUTS, WallBoard, WallLayout, WallView, layout_j
 WALLS = web.AppKey("walls", WallBoard)
 MAX_FEED_ROOMS = 64
 routes = web.RouteTableDef()
-
-
-def add_walls(app: web.Application) -> WallBoard:
-    """Mount the wall routes; call after `app[CORE]` and `app[LIVE]` are set."""
-    board = WallBoard(app[CORE])
-    app[WALLS] = board
-    app.add_routes(routes)
-    return board
 
 
 def _board(request: web.Request) -> WallBoard:

@@ -21,7 +21,7 @@ from control.bus import Event
 from control.core import Core
 from control.errors import ApiError
 from control.http import require
-from control.media_paths import parse_room_path, room_path
+from control.media_paths import parse_room_path, room_of_path, room_path
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from media import MediaServer, MediaSettings, SessionEvent, StreamEvent, StreamRegistry
@@ -64,16 +64,47 @@ class LiveMedia:
         self._thumbs: dict[str, _Thumb] = {}
         self._audits: set[asyncio.Task[None]] = set()
         self._principals: dict[str, Principal] = {}
-        # Who may publish or view streams outside `rooms/`: first path part -> check, added
-        # by the package that owns those paths (remote sites, petitions).
-        self.authorizers: dict[str, Authorizer] = {}
+        # Who may publish or view streams outside `rooms/`: first path part -> check, given
+        # by the package that owns those paths (remote sites, petitions) through serve_paths.
+        self._authorizers: dict[str, Authorizer] = {}
         # Viewers of room feeds that are not users (a remote site watching its courtroom).
-        self.room_guests: list[RoomGuest] = []
-        # Whether a room's feed is disclosed to the public now (room, feed) -> bool: set by
-        # `hearing` to "a live public hearing approved for broadcast"; nothing by default.
-        self.disclosed: Callable[[str, str], bool] = lambda room, feed: False
+        self._guests: list[RoomGuest] = []
+        # Rooms on air (a live public hearing approved for broadcast) -> the feed disclosed to
+        # the public, kept from `broadcast.started` / `broadcast.ended`.
+        self.on_air: dict[str, str] = {}
         services.bus.on("stream.up", self._room_status)
         services.bus.on("stream.down", self._room_status)
+        services.bus.on("broadcast.started", self._broadcast_started)
+        services.bus.on("broadcast.ended", self._broadcast_ended)
+
+    def serve_paths(self, prefix: str, authorize: Authorizer) -> None:
+        """Let the package that owns `<prefix>/...` stream paths decide who may use them."""
+        if prefix in self._authorizers or prefix == "rooms":
+            raise ValueError(f"stream paths {prefix}/ already have an authorizer")
+        self._authorizers[prefix] = authorize
+
+    def admit_guests(self, guest: RoomGuest) -> None:
+        """Let `guest` admit viewers of room feeds that are not users (a remote site)."""
+        self._guests.append(guest)
+
+    def disclosed(self, room: str, feed: str) -> bool:
+        """Whether the public may view this feed now."""
+        return self.on_air.get(room) == feed
+
+    def _broadcast_started(self, event: Event) -> None:
+        if event.target.room is not None:
+            self.on_air[event.target.room] = str(event.data.get("feed", ""))
+
+    async def _broadcast_ended(self, event: Event) -> None:
+        """The public's viewers of the room are hung up on."""
+        room = event.target.room
+        if room is None:
+            return
+        self.on_air.pop(room, None)
+        doomed = [s for s in self.server.sessions.values()
+                  if room_of_path(s.path) == room and s.role == "read" and s.subject == "public"]
+        await asyncio.gather(*(s.close("the broadcast ended") for s in doomed),
+                             return_exceptions=True)
 
     def resolve(self, path: str) -> tuple[RoomInfo, str]:
         """The room and feed a stream path names, or a 404."""
@@ -85,13 +116,13 @@ class LiveMedia:
 
     async def authorize(self, request: web.Request, action: str, path: str) -> str:
         """The one policy decides WHIP (room.publish) and WHEP (room.view)."""
-        other = self.authorizers.get(path.partition("/")[0])
+        other = self._authorizers.get(path.partition("/")[0])
         if other is not None:
             return await other(request, action, path)
         room, feed = self.resolve(path)
         act = "room.publish" if action == "publish" else "room.view"
         if act == "room.view":
-            for guest in self.room_guests:
+            for guest in self._guests:
                 if (subject := await guest(request, room, feed)) is not None:
                     return subject
         disclosed = act == "room.view" and self.disclosed(room.code, feed)

@@ -25,6 +25,7 @@ from control.core import Core
 from control.db import utcnow
 from control.live import LiveMedia
 from control.media_paths import parse_room_path, room_of_path, room_path
+from control.metrics import Metrics
 from control.monitoring import ROOM_STATES
 from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
 from media.probeset import ProbeSet
@@ -215,15 +216,18 @@ class FeedWatch:
     """Probes every live feed of this node and raises or clears alerts from the findings."""
 
     def __init__(self, services: Core, live: LiveMedia, alerts: AlertBook, *,
-                 on_timing: Callable[[str, float], None] | None = None,
+                 metrics: Metrics | None = None,
                  upcoming: Callable[[], Awaitable[list[Upcoming]]] | None = None,
                  thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES) -> None:
         self.services = services
         self.thresholds = thresholds  # by feed name; "main" is the fallback
         self.live = live
         self.alerts = alerts
-        self.probes = ProbeSet(live.streams, self.on_finding, on_timing=on_timing)
-        self.upcoming = upcoming  # wired by the hearing package: hearings about to start
+        self.probes = ProbeSet(live.streams, self.on_finding,
+                               on_timing=metrics.observe_probe if metrics else None)
+        if metrics is not None:
+            metrics.count_probes(self.probes)
+        self.upcoming = upcoming  # from the hearing package: hearings about to start
         self.findings_dropped = 0
         self._findings: asyncio.Queue[Finding] = asyncio.Queue(FINDING_QUEUE)
         self._tasks: list[asyncio.Task[None]] = []

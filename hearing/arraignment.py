@@ -15,24 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from control.bus import Event
-from control.core import CORE, Core
+from control.core import Core
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import require, require_user
+from control.live import LiveMedia
 from control.media_paths import room_of_path
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from hearing.access import hearing_target
-from hearing.consultation import CONSULTATIONS, Consultations
+from hearing.consultation import Consultations
 from hearing.errors import HearingError
 from hearing.lifecycle import (
     CANCELLED,
@@ -47,7 +47,6 @@ from hearing.lifecycle import (
 )
 from hearing.models import Hearing, HearingEvent
 from hearing.sites import SITE_FEED, SITE_PATH, site_of_request, site_path
-from media import MediaServer, StreamRegistry
 from recorder.service import RecorderService
 
 log = logging.getLogger(__name__)
@@ -78,12 +77,14 @@ class Arraignment:
     """Stream access of remote sites, the recording of their feed, automatic recess."""
 
     def __init__(self, services: Core, lifecycle: Lifecycle, recorder: RecorderService,
-                 streams: StreamRegistry, server: MediaServer) -> None:
+                 live: LiveMedia) -> None:
         self.services, self.lifecycle, self.recorder = services, lifecycle, recorder
-        self.streams, self.server = streams, server
-        self.consultations = Consultations(services, server)
+        self.streams, self.server = live.streams, live.server
+        self.consultations = Consultations(services, live.server)
+        live.serve_paths("sites", self.authorize_site_stream)
+        live.serve_paths("consult", self.consultations.authorize)
+        live.admit_guests(self.site_views_room)
         self._lock = asyncio.Lock()  # site events are followed one at a time, in order
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = False
         services.bus.on("stream.up", self.on_stream)
         services.bus.on("stream.down", self.on_stream)
@@ -92,8 +93,6 @@ class Arraignment:
 
     async def stop(self) -> None:
         self._stopped = True  # sites dropped because this node stops are no sites lost
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
 
     # ---- who may publish and view ----
 
@@ -217,28 +216,6 @@ class Arraignment:
             if session.subject == f"site:{code}":
                 await session.close("the site's credential was withdrawn")
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 ARRAIGNMENT = web.AppKey("arraignment", Arraignment)
-
-
-def mount(app: web.Application, lifecycle: Lifecycle, recorder: RecorderService,
-          streams: StreamRegistry, server: MediaServer) -> Arraignment:
-    """Set `app[ARRAIGNMENT]` and `app[CONSULTATIONS]` and follow the lifecycle and recorder.
-
-    Call after the media plane's cleanup context is added, so that this one stops first; the
-    caller gives its authorizers and stream listener to the media plane."""
-    arraignment = Arraignment(app[CORE], lifecycle, recorder, streams, server)
-    app[ARRAIGNMENT] = arraignment
-    app[CONSULTATIONS] = arraignment.consultations
-
-    async def run(_app: web.Application) -> AsyncIterator[None]:
-        yield
-        await arraignment.stop()
-
-    app.cleanup_ctx.append(run)
-    return arraignment

@@ -17,7 +17,7 @@ import contextlib
 import hmac
 import logging
 import re
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from sqlalchemy import select
@@ -33,7 +33,6 @@ from hearing.petitions import (
     SIDES,
     SYSTEM,
     LiveSession,
-    PetitionChange,
     PetitionDesk,
     petition_ref,
     stream_path,
@@ -59,16 +58,9 @@ class PetitionMedia:
 
     def __init__(self, desk: PetitionDesk, live: LiveMedia, recorder: RecorderService) -> None:
         self.desk, self.live, self.recorder = desk, live, recorder
-        self._tasks: set[asyncio.Task[Any]] = set()
+        live.serve_paths("petitions", self.authorize)
         desk.services.bus.on("stream.up", self.on_stream)
-
-    def attach(self) -> None:
-        self.live.authorizers["petitions"] = self.authorize
-        self.desk.listeners.append(self.on_change)
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
+        desk.services.bus.on("petition.ended", self.on_ended)
 
     # ---- who may publish and view ----
 
@@ -120,34 +112,26 @@ class PetitionMedia:
         await self.recorder.add_marker(rec, "opened", f"petition {session.id}: {side} "
                                        f"joined ({who})", rec.started_at, SYSTEM.username)
 
-    def on_change(self, change: PetitionChange) -> None:
-        if change.state == "ended":
-            self._spawn(self._end(change))
-
-    async def _end(self, change: PetitionChange) -> None:
-        """Mark and stop the session's recordings, then hang up both sides."""
-        room = self.desk.reception_room(change.court)
+    async def on_ended(self, event: Event) -> None:
+        """`petition.ended`: mark and stop the session's recordings, then hang up both sides."""
+        pid, by = int(event.data["petition"]), str(event.data.get("by", ""))
+        room = self.desk.reception_room(event.target.court or "")
         if room is not None:
-            active = self.recorder.active_for(room.code, petition_ref(change.id))
+            active = self.recorder.active_for(room.code, petition_ref(pid))
             ids = list(active.values())
             recs = await self.desk.services.db.run(lambda s: list(
                 s.scalars(select(Recording).where(Recording.id.in_(ids)))))
-            text = f"ended by {change.by}: {change.outcome}"[:500]
+            text = f"ended by {by}: {event.data.get('outcome', '')}"[:500]
             for rec in recs:
-                await self.recorder.add_marker(rec, "closed", text, change.at, change.by)
+                await self.recorder.add_marker(rec, "closed", text, event.at, by)
             for side in active:
                 with contextlib.suppress(RecorderConflict):
                     await self.recorder.stop_recording(room, side, SYSTEM,
-                                                       path=stream_path(change.id, side))
-        prefix = f"petitions/{change.id}/"
+                                                       path=stream_path(pid, side))
+        prefix = f"petitions/{pid}/"
         sessions = [s for s in self.live.server.sessions.values() if s.path.startswith(prefix)]
         await asyncio.gather(*(s.close("petition session ended") for s in sessions),
                              return_exceptions=True)
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 __all__ = ["SIDES", "TICKET_COOKIE", "TICKET_HEADER", "PetitionMedia", "presented_ticket"]

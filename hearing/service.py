@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -42,8 +41,6 @@ class HearingService:
         self.rules = rules or RedactionRules()
         self.utc_offset = utc_offset  # of the courts' local day, for day and week views
         self.court_by_prefix = {c.case_prefix: c.code for c in services.registry.courts.values()}
-        # Told the case id after its details or parties changed (disclosure re-checks broadcasts).
-        self.case_listeners: list[Callable[[int], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.overdue.start()
@@ -93,8 +90,7 @@ class HearingService:
             ))
         await svc.audit.record(who, "case.changed", f"case:{case_id}", court=body["court"],
                                address=address, detail={"fields": sorted(changes)})
-        for listener in self.case_listeners:
-            await listener(case_id)
+        await self._case_changed(case_id, body["court"])
         return body
 
     async def add_parties(self, who: Principal, case_id: int, parties: list[cases.PartyInput],
@@ -106,8 +102,7 @@ class HearingService:
             ))
         await svc.audit.record(who, "case.parties_added", f"case:{case_id}", address=address,
                                detail={"parties": [p["id"] for p in added]})
-        for listener in self.case_listeners:
-            await listener(case_id)
+        await self._case_changed(case_id, None)
         return added
 
     async def schedule(self, who: Principal, case_id: int, slot: Slot, public: bool,
@@ -146,6 +141,13 @@ class HearingService:
                                detail={"fields": sorted(changes)})
         self._publish("hearing.rescheduled", body, target)
         return body
+
+    async def _case_changed(self, case_id: int, court: str | None) -> None:
+        """`case.changed` (details or parties): broadcasts re-check their restrictions. Private:
+        who may see a case is decided per request, not per event."""
+        await self.services.bus.publish(Event(
+            kind="case.changed", target=Target(kind="case", court=court, private=True),
+            action="hearing.view", data={"case": case_id}))
 
     def _publish(self, kind: str, body: dict[str, Any], target: Target) -> None:
         self.services.bus.post(Event(
