@@ -7,6 +7,7 @@ writing segments, the app exactly as create_app builds it.
 from __future__ import annotations
 
 import asyncio
+import errno
 import threading
 from typing import Any
 
@@ -20,6 +21,7 @@ from control.live import LIVE
 from hearing.bench_directory import BENCH
 from media.sources import Clip, PatternSpec, render_clip
 from recorder.service import RECORDER
+from recorder.storage import SegmentFile
 from tests.conftest import auth
 from tests.hearing.conftest import SESSION_TOKENS, book, file_case, move
 from tests.recorder.conftest import FastFeed
@@ -127,6 +129,33 @@ async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClie
     assert gaps and all(g["feed"] == "main" and g["ended_at"] is not None for g in gaps)
     assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
     back.close()
+
+
+async def test_a_failed_recording_is_a_gap_and_recording_resumes(
+        client: TestClient, clip: Clip, services: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`recording.failed` reaches the hearing recorder through the bus: a gap of the hearing,
+    closed again as the stream is still live and is recorded anew."""
+    feed = feed_of(client, clip)
+    hid = await opened(client)
+    original, failures = SegmentFile.write, [OSError(errno.ENOSPC, "No space left on device")]
+
+    def full_once(self: SegmentFile, chunk: bytes) -> None:
+        if failures:
+            raise failures.pop()
+        original(self, chunk)
+
+    sub = services.bus.subscribe()
+    monkeypatch.setattr(SegmentFile, "write", full_once)
+    feed.push(3)
+    failed = await sub.next("recording.failed", within=10)  # offered after its handlers ran
+    assert failed.data["hearing"] == f"hearing:{hid}" and failed.data["feed"] == "main"
+    await services.bus.drain()
+    gaps = await gaps_of(client, hid)
+    assert len(gaps) == 1 and gaps[0]["cause"].startswith("recording failed:")
+    assert gaps[0]["feed"] == "main" and gaps[0]["ended_at"] is not None
+    assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
+    sub.close()
+    feed.close()
 
 
 async def test_retention_knows_the_case_type_of_a_hearing(client: TestClient) -> None:
