@@ -31,11 +31,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from control.bus import EventBus
 from control.db import Database
+from control.media_paths import room_path
 from control.migrate import upgrade
 from control.policy import Principal
 from control.registry import CourtRegistry, RoomInfo
 from media import Publisher, StreamRegistry, TrackInfo
-from recorder.service import RecorderService, stream_path
+from recorder.service import RecorderService
 
 FPS, WIDTH, HEIGHT, GOP_S, CLIP_S = 25, 1280, 720, 2, 8
 TICK_S = 0.02
@@ -131,7 +132,7 @@ async def run(clip: list[Pkt], n: int, seconds: float, record: bool, analyze: bo
     streams = StreamRegistry()
     rooms = [RoomInfo(f"BENCH-{i:02d}", "BENCH", "", "", ("main",)) for i in range(n)]
     rng = random.Random(n)
-    feeds = [Feed(streams.publish(stream_path(r.code, "main"), TRACKS), clip,
+    feeds = [Feed(streams.publish(room_path(r.code, "main"), TRACKS), clip,
                   rng.uniform(0, CLIP_S - GOP_S)) for r in rooms]
     db = Database(f"sqlite:///{tmp / f'bench-{n}-{record}-{analyze}.db'}")
     upgrade(db)

@@ -153,17 +153,19 @@ def query_alerts(session: Session, q: AlertQuery) -> tuple[int, list[AlertView]]
 class AlertBook:
     """Raises, clears, acknowledges and escalates alerts; one change at a time."""
 
-    def __init__(self, services: Core) -> None:
+    def __init__(self, services: Core, *, hearing_live: Callable[[str], bool] | None = None,
+                 room_live: Callable[[str], bool] | None = None) -> None:
         self.services = services
-        # Wired by the hearing package: is a hearing live in this room now?
-        self.hearing_live: Callable[[str], bool] = lambda room: False
-        # Wired by the live media: is any feed of this room live (to restore a room's status)?
-        self.room_live: Callable[[str], bool] = lambda room: False
+        # Is a hearing live in this room now (the hearing package answers)?
+        self.hearing_live: Callable[[str], bool] = hearing_live or (lambda room: False)
+        # Is any feed of this room live (to restore a room's status)? The live media answers.
+        self.room_live: Callable[[str], bool] = room_live or (lambda room: False)
         self.open: dict[tuple[str, str, str], AlertView] = {}
         self.version = 0
         self._lock = asyncio.Lock()
         self._recent: dict[tuple[str, str, str], tuple[int, float]] = {}
         self._faulted: dict[str, str] = {}  # room -> its status before our fault
+        services.bus.on("hearing.opened", self._hearing_opened)
 
     async def load(self) -> None:
         """Mirror the alerts left open (by an earlier run or another node)."""
@@ -257,6 +259,10 @@ class AlertBook:
         await self.services.audit.record(who, "alert.ack", f"alert/{alert_id}",
                                          court=view.court, detail={"comment": comment[:500]})
         return view
+
+    async def _hearing_opened(self, event: Event) -> None:
+        if event.target.room is not None:
+            await self.hearing_started(event.target.room)
 
     async def hearing_started(self, room: str) -> list[AlertView]:
         """Escalate the room's open alerts: a live hearing is now affected."""

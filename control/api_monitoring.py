@@ -1,13 +1,12 @@
-"""Monitoring routes (alerts, the operations summary, the viewing audit) and their wiring.
+"""Monitoring routes: alerts, the operations summary, the viewing audit.
 
-`add_monitoring(app)` builds the alert book, the feed watch (probes), node load, metrics and
-webhooks over the app's services and live media, adds the routes and starts/stops the work.
+The services behind them (alert book, feed watch, node load, metrics, webhooks) are built by
+`create_app` and reached as `app[MONITORING]`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from control import metrics as metrics_routes
 from control.alerts import (
     ALERT_STATES,
     AlertBook,
@@ -27,18 +25,15 @@ from control.alerts import (
     query_alerts,
     visible_alert,
 )
-from control.core import CORE
 from control.errors import ApiError
 from control.http import client_address, core_of, field, query_int, read_json, require, require_user
-from control.live import LIVE
-from control.metrics import METRICS, Metrics, MetricsAccess
+from control.metrics import Metrics
 from control.models import Alert, AuditEvent
 from control.operations import FeedWatch, NodeLoad, OperationsView
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
-from control.upcoming import UpcomingQuery, UpcomingWatch
-from control.webhooks import Webhooks, WebhookSettings
-from media.probes import FEED_TYPES, ProbeThresholds
+from control.upcoming import UpcomingWatch
+from control.webhooks import Webhooks
 
 MAX_PAGE = 500
 _KIND = re.compile(r"^[a-z][a-z_.]{0,31}$")
@@ -60,47 +55,6 @@ class Monitoring:
 
 MONITORING = web.AppKey("monitoring", Monitoring)
 routes = web.RouteTableDef()
-
-
-def add_monitoring(app: web.Application, *, webhooks: WebhookSettings | None = None,
-                   recordings: Callable[[], int] | None = None,
-                   access: MetricsAccess | None = None,
-                   thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES,
-                   upcoming: UpcomingQuery | None = None
-                   ) -> Monitoring:
-    """Wire monitoring into `app`; call after `app[CORE]` and `app[LIVE]` are set."""
-    svc, live = app[CORE], app[LIVE]
-    alerts = AlertBook(svc)
-    load = NodeLoad(live.streams, recordings=recordings)
-    metrics = Metrics(svc, load, alerts, access)
-    watch = FeedWatch(svc, live, alerts, on_timing=metrics.observe_probe,
-                      thresholds=thresholds)
-    hooks = Webhooks(svc.bus, webhooks) if webhooks is not None and webhooks.urls else None
-    metrics.probes, metrics.webhooks = watch.probes, hooks
-    soon = UpcomingWatch(svc.bus, alerts, watch.main_feed_live, upcoming) if upcoming else None
-    mon = Monitoring(alerts, load, OperationsView(svc, alerts, load), watch, metrics, hooks,
-                     soon)
-    app[MONITORING] = mon
-    app[METRICS] = metrics
-    app.add_routes(routes)
-    app.add_routes(metrics_routes.routes)
-
-    async def run(_app: web.Application) -> AsyncIterator[None]:
-        await alerts.load()
-        if hooks is not None:
-            await hooks.start()
-        await watch.start()
-        if soon is not None:
-            await soon.start()
-        yield
-        if soon is not None:
-            await soon.stop()
-        await watch.stop()
-        if hooks is not None:
-            await hooks.stop()
-
-    app.cleanup_ctx.append(run)
-    return mon
 
 
 def _monitoring(request: web.Request) -> Monitoring:

@@ -22,11 +22,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from control.alerts import AlertView, visible_alert
-from control.core import CORE
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, read_json, require_user
-from control.live import LIVE, room_path
+from control.live import LIVE
+from control.media_paths import room_path
 from control.models import Alert, WallLayout
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
@@ -35,14 +35,6 @@ from control.walls import MAX_LAYOUTS, WallBoard, WallView, layout_json
 WALLS = web.AppKey("walls", WallBoard)
 MAX_FEED_ROOMS = 64
 routes = web.RouteTableDef()
-
-
-def add_walls(app: web.Application) -> WallBoard:
-    """Mount the wall routes; call after `app[CORE]` and `app[LIVE]` are set."""
-    board = WallBoard(app[CORE])
-    app[WALLS] = board
-    app.add_routes(routes)
-    return board
 
 
 def _board(request: web.Request) -> WallBoard:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import fields, replace
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from control import api_admin, api_auth, api_courts, api_events, api_users, live
-from control.api_monitoring import add_monitoring
-from control.api_walls import add_walls
+from control import (
+    api_admin,
+    api_auth,
+    api_courts,
+    api_events,
+    api_monitoring,
+    api_users,
+    api_walls,
+    live,
+)
+from control import metrics as metrics_routes
+from control.alerts import AlertBook
+from control.api_monitoring import MONITORING, Monitoring
+from control.api_walls import WALLS
 from control.audit import AuditLog
 from control.auth import Authenticator
 from control.bus import EventBus
@@ -23,17 +35,27 @@ from control.config import ConfigError, Settings
 from control.core import CORE, Core
 from control.db import Database
 from control.errors import error_middleware
-from control.metrics import MetricsAccess, http_middleware
+from control.metrics import METRICS, Metrics, MetricsAccess, http_middleware
 from control.migrate import upgrade
 from control.monitoring import RoomMonitor
+from control.operations import FeedWatch, NodeLoad, OperationsView
 from control.policy import Policy
 from control.province import load_province
 from control.registry import CourtRegistry, sync_province
-from control.webhooks import WebhookSettings
+from control.upcoming import UpcomingWatch
+from control.walls import WallBoard
+from control.webhooks import Webhooks, WebhookSettings
 from hearing import routes as hearing_routes
-from hearing.arraignment import mount as mount_arraignment
-from hearing.recording import HearingRecording
+from hearing.arraignment import ARRAIGNMENT, Arraignment
+from hearing.bench_directory import BENCH, BenchDirectory
+from hearing.consultation import CONSULTATIONS
+from hearing.disclosure import BROADCASTS, Broadcasts
+from hearing.petition_media import PetitionMedia
+from hearing.petitions import PETITIONS, PetitionDesk
+from hearing.recording import HEARING_RECORDER, HearingRecorder
 from hearing.redaction import RedactionRules
+from hearing.schedule import upcoming_hearings
+from hearing.service import HEARINGS, HearingService
 from media.probes import FEED_TYPES, ProbeThresholds
 from recorder import routes as recorder_routes
 from recorder.service import RECORDER, RecorderService
@@ -76,23 +98,23 @@ def build_services(settings: Settings) -> Core:
     )
 
 
-async def _media(app: web.Application) -> AsyncIterator[None]:
-    media = app[live.LIVE]
-    await media.start()
-    yield
-    await media.stop()
+Step = tuple[Callable[[], Awaitable[Any]] | None, Callable[[], Awaitable[Any]] | None]
 
 
-async def _recorder(app: web.Application) -> AsyncIterator[None]:
-    await app[RECORDER].start()
-    glue = app[HEARING_RECORDING]
-    await glue.start()
-    yield
-    await glue.stop()
-    await app[RECORDER].stop()
+def _in_order(steps: list[Step]) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that starts the services in order and stops them in reverse (only
+    those whose start completed)."""
 
+    async def run(_app: web.Application) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for start, stop in steps:
+                if start is not None:
+                    await start()
+                if stop is not None:
+                    stack.push_async_callback(stop)
+            yield
 
-HEARING_RECORDING = web.AppKey("hearing_recording", HearingRecording)
+    return run
 
 
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
@@ -149,56 +171,77 @@ def redaction_rules_of(settings: Settings) -> RedactionRules:
 
 def create_app(settings: Settings, services: Core | None = None, *,
                probe_thresholds: Mapping[str, ProbeThresholds] | None = None,
-               metrics_access: MetricsAccess | None = None) -> web.Application:
-    """The courtav application; `services` may be passed in by tests that share them."""
+               metrics_access: MetricsAccess | None = None,
+               record_hearings: bool = True) -> web.Application:
+    """The courtav application; `services` may be passed in by tests that share them.
+
+    `record_hearings=False` leaves out the recording of live hearings (tests of cases and
+    transitions in rooms without media)."""
     app = web.Application(
         middlewares=[http_middleware, error_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
     app[CORE] = services = services or build_services(settings)
+    db, bus, registry = services.db, services.bus, services.registry
+    # The media plane, then the recorder over its streams; who sits on which hearing is
+    # answered by the bench directory, built first and given to the recorder.
     app[live.LIVE] = media = live.LiveMedia(services)
-    rec = RecorderService(services.db, services.bus, services.registry, media.streams,
-                          settings.recordings_dir, segment_s=settings.recorder.segment_s,
-                          analyze=settings.recorder.analyze, monitor=services.monitor,
-                          exports_dir=settings.data_dir / "exports",
-                          retention=settings.recorder.retention, audit=services.audit)
-    app[RECORDER] = rec
-    app[HEARING_RECORDING] = glue = HearingRecording(services, rec)
-    rec.staff = glue
-    rec.retention.hearing_type = glue.case_type_of
-    rec.failure_listeners.append(glue.on_recording_failed)
-    media.stream_listeners.append(glue.on_stream)
-    app.add_routes(api_auth.routes)
-    app.add_routes(api_courts.routes)
-    app.add_routes(api_events.routes)
-    app.add_routes(api_users.routes)
-    app.add_routes(api_admin.routes)
-    app.add_routes(live.routes)
-    app.add_routes(media.server.routes())
-    add_walls(app)
-    app.add_routes(recorder_routes.routes)
-    webui_routes.add_routes(app)
-    app.cleanup_ctx.append(_housekeeping)
-    desk = hearing_routes.add_routes(
-        app, hooks=glue, rules=redaction_rules_of(settings),
-        utc_offset=timedelta(hours=settings.hearing.utc_offset_hours))
-    app.cleanup_ctx.append(_media)
-    app.cleanup_ctx.append(_recorder)
-    # Remote arraignment after the media plane, so it stops first (no "site lost" at shutdown).
-    arraignment = mount_arraignment(app, desk.lifecycle, glue, media.streams, media.server)
-    media.authorizers["sites"] = arraignment.authorize_site_stream
-    media.authorizers["consult"] = arraignment.consultations.authorize
-    media.room_guests.append(arraignment.site_views_room)
-    media.stream_listeners.append(arraignment.on_stream)
+    app[BENCH] = bench = BenchDirectory(db, bus)
+    app[RECORDER] = rec = RecorderService(
+        db, bus, registry, media.streams, settings.recordings_dir,
+        segment_s=settings.recorder.segment_s, analyze=settings.recorder.analyze,
+        monitor=services.monitor, staff=bench, exports_dir=settings.data_dir / "exports",
+        retention=settings.recorder.retention, audit=services.audit)
+    # The hearing package: desk and lifecycle, the recording of live hearings, petitions,
+    # broadcasts, remote arraignment. Each reacts to the others through bus events only.
+    app[HEARINGS] = desk = HearingService(
+        services, redaction_rules_of(settings),
+        timedelta(hours=settings.hearing.utc_offset_hours))
+    hearings: HearingRecorder | None = None
+    if record_hearings:
+        app[HEARING_RECORDER] = hearings = HearingRecorder(db, bus, registry, rec)
+    app[PETITIONS] = petitions = PetitionDesk(services)
+    PetitionMedia(petitions, media, rec)
+    app[BROADCASTS] = broadcasts = Broadcasts(services)
+    app[ARRAIGNMENT] = arraignment = Arraignment(services, desk.lifecycle, rec, media)
+    app[CONSULTATIONS] = arraignment.consultations
+    app[WALLS] = WallBoard(services)
+    # Monitoring: alerts, probes, node load, metrics, webhooks.
     app[api_admin.PROBES] = thresholds = dict(probe_thresholds or probe_thresholds_of(settings))
+    alerts = AlertBook(services, hearing_live=hearings.is_live if hearings else None,
+                       room_live=media.room_live)
+    load = NodeLoad(media.streams, recordings=lambda: rec.recording_count)
     hooks = settings.webhooks
-    mon = add_monitoring(
-        app, recordings=lambda: rec.recording_count, upcoming=glue.upcoming,
-        thresholds=thresholds,
-        access=metrics_access,
-        webhooks=WebhookSettings(urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
-                                 retries=hooks.retries) if hooks.urls else None,
-    )
-    glue.on_live.append(mon.alerts.hearing_started)
-    mon.alerts.hearing_live = glue.live.__contains__  # a room with a live hearing
+    webhooks = Webhooks(bus, WebhookSettings(
+        urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
+        retries=hooks.retries)) if hooks.urls else None
+    app[METRICS] = metrics = Metrics(services, load, alerts, metrics_access, webhooks)
+    watch = FeedWatch(services, media, alerts, metrics=metrics, thresholds=thresholds)
+    upcoming = UpcomingWatch(bus, alerts, watch.main_feed_live,
+                             functools.partial(upcoming_hearings, db))
+    app[MONITORING] = Monitoring(alerts, load, OperationsView(services, alerts, load), watch,
+                                 metrics, webhooks, upcoming)
+
+    for table in (api_auth.routes, api_courts.routes, api_events.routes, api_users.routes,
+                  api_admin.routes, live.routes, media.server.routes(), api_walls.routes,
+                  recorder_routes.routes, hearing_routes.routes, api_monitoring.routes,
+                  metrics_routes.routes):
+        app.add_routes(table)
+    webui_routes.add_routes(app)
+
+    app.cleanup_ctx.append(_housekeeping)
+    app.cleanup_ctx.append(_in_order([
+        (desk.start, desk.stop),
+        (petitions.start, petitions.stop),
+        (broadcasts.start, None),
+        (media.start, media.stop),
+        (rec.start, rec.stop),
+        (hearings.start, hearings.stop) if hearings is not None else (None, None),
+        # Stops before the media plane: sites dropped at shutdown are no "site lost".
+        (None, arraignment.stop),
+        (alerts.load, None),
+        (webhooks.start, webhooks.stop) if webhooks is not None else (None, None),
+        (watch.start, watch.stop),
+        (upcoming.start, upcoming.stop),
+    ]))
     return app

@@ -44,17 +44,18 @@ class RoomCatalog:
     def __init__(self, registry: CourtRegistry, monitor: RoomMonitor) -> None:
         self._registry = registry
         self._monitor = monitor
-        self._fragments: dict[str, bytes] = {}
+        # Each room's JSON with the status it was encoded from (statuses are replaced, never
+        # changed in place, so a page built after a change never serves the old one).
+        self._fragments: dict[str, tuple[RoomStatus, bytes]] = {}
         self._search: dict[str, str] = {}
         self._pages: OrderedDict[tuple[RoomQuery, int], Page] = OrderedDict()
         self._order = list(registry.rooms.values())
         for room in self._order:
-            self._fragments[room.code] = self._encode(room, monitor.get(room.code))
+            self._fragment(room)
             court = registry.courts[room.court]
             self._search[room.code] = " ".join(
                 (room.code, room.name_zh, room.name_en, court.name_zh, court.name_en)
             ).lower()
-        monitor.on_change(self._changed)
 
     def describe(self, room: RoomInfo, status: RoomStatus) -> dict[str, Any]:
         """A room with its live status; court names are in `/api/courts`, not repeated here."""
@@ -72,9 +73,13 @@ class RoomCatalog:
     def _encode(self, room: RoomInfo, status: RoomStatus) -> bytes:
         return json.dumps(self.describe(room, status), ensure_ascii=False).encode()
 
-    def _changed(self, room: str, status: RoomStatus) -> None:
-        self._fragments[room] = self._encode(self._registry.rooms[room], status)
-        self._pages.clear()
+    def _fragment(self, room: RoomInfo) -> bytes:
+        """The room's JSON, re-encoded when its status is another than the one encoded."""
+        status = self._monitor.get(room.code)
+        encoded = self._fragments.get(room.code)
+        if encoded is None or encoded[0] is not status:
+            encoded = self._fragments[room.code] = (status, self._encode(room, status))
+        return encoded[1]
 
     def page(self, query: RoomQuery) -> Page:
         """The JSON body `{"total", "limit", "offset", "items"}` for a query."""
@@ -95,7 +100,7 @@ class RoomCatalog:
         body = b"".join((
             b'{"total":%d,"limit":%d,"offset":%d,"items":['
             % (len(codes), query.limit, query.offset),
-            b",".join(self._fragments[c] for c in window),
+            b",".join(self._fragment(self._registry.rooms[c]) for c in window),
             b"]}",
         ))
         page = Page(body, gzip.compress(body, compresslevel=5, mtime=0))

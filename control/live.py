@@ -1,7 +1,9 @@
 """Wires the media plane into the control plane: policy for WHIP/WHEP, events, audit, demo.
 
-Stream paths of courtrooms are `rooms/<room-code>/<feed>`. The media package knows none of
-this; here each stream event becomes a room status and a bus event, each session an audit row.
+Stream paths of courtrooms are `rooms/<room-code>/<feed>` (control.media_paths). The media
+package knows none of this; here, in one place, each of its stream events becomes a bus event
+(`stream.up`, `stream.down` ...: private for paths outside `rooms/`) and each session an audit
+row. Room status follows `stream.up`/`stream.down` like every other reaction.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from control.bus import Event
 from control.core import Core
 from control.errors import ApiError
 from control.http import require
+from control.media_paths import parse_room_path, room_of_path, room_path
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from media import MediaServer, MediaSettings, SessionEvent, StreamEvent, StreamRegistry
@@ -34,12 +36,7 @@ Authorizer = Callable[[web.Request, str, str], Awaitable[str]]
 # feed (a remote site during its hearing), else None.
 RoomGuest = Callable[[web.Request, RoomInfo, str], Awaitable[str | None]]
 
-ROOM_PATH = re.compile(r"^rooms/([A-Z0-9]{2,10}-[A-Z0-9]{1,6})/([a-z][a-z0-9_]{0,15})$")
 THUMBNAIL_TTL_S = 3.0
-
-
-def room_path(room: str, feed: str) -> str:
-    return f"rooms/{room}/{feed}"
 
 
 @dataclass
@@ -67,34 +64,65 @@ class LiveMedia:
         self._thumbs: dict[str, _Thumb] = {}
         self._audits: set[asyncio.Task[None]] = set()
         self._principals: dict[str, Principal] = {}
-        # Who may publish or view streams outside `rooms/`: first path part -> check, added
-        # by the package that owns those paths (remote sites, petitions).
-        self.authorizers: dict[str, Authorizer] = {}
-        # Other parts of the node told of every stream event (the hearing recorder).
-        self.stream_listeners: list[Callable[[StreamEvent], None]] = []
+        # Who may publish or view streams outside `rooms/`: first path part -> check, given
+        # by the package that owns those paths (remote sites, petitions) through serve_paths.
+        self._authorizers: dict[str, Authorizer] = {}
         # Viewers of room feeds that are not users (a remote site watching its courtroom).
-        self.room_guests: list[RoomGuest] = []
-        # Whether a room's feed is disclosed to the public now (room, feed) -> bool: set by
-        # `hearing` to "a live public hearing approved for broadcast"; nothing by default.
-        self.disclosed: Callable[[str, str], bool] = lambda room, feed: False
+        self._guests: list[RoomGuest] = []
+        # Rooms on air (a live public hearing approved for broadcast) -> the feed disclosed to
+        # the public, kept from `broadcast.started` / `broadcast.ended`.
+        self.on_air: dict[str, str] = {}
+        services.bus.on("stream.up", self._room_status)
+        services.bus.on("stream.down", self._room_status)
+        services.bus.on("broadcast.started", self._broadcast_started)
+        services.bus.on("broadcast.ended", self._broadcast_ended)
+
+    def serve_paths(self, prefix: str, authorize: Authorizer) -> None:
+        """Let the package that owns `<prefix>/...` stream paths decide who may use them."""
+        if prefix in self._authorizers or prefix == "rooms":
+            raise ValueError(f"stream paths {prefix}/ already have an authorizer")
+        self._authorizers[prefix] = authorize
+
+    def admit_guests(self, guest: RoomGuest) -> None:
+        """Let `guest` admit viewers of room feeds that are not users (a remote site)."""
+        self._guests.append(guest)
+
+    def disclosed(self, room: str, feed: str) -> bool:
+        """Whether the public may view this feed now."""
+        return self.on_air.get(room) == feed
+
+    def _broadcast_started(self, event: Event) -> None:
+        if event.target.room is not None:
+            self.on_air[event.target.room] = str(event.data.get("feed", ""))
+
+    async def _broadcast_ended(self, event: Event) -> None:
+        """The public's viewers of the room are hung up on."""
+        room = event.target.room
+        if room is None:
+            return
+        self.on_air.pop(room, None)
+        doomed = [s for s in self.server.sessions.values()
+                  if room_of_path(s.path) == room and s.role == "read" and s.subject == "public"]
+        await asyncio.gather(*(s.close("the broadcast ended") for s in doomed),
+                             return_exceptions=True)
 
     def resolve(self, path: str) -> tuple[RoomInfo, str]:
         """The room and feed a stream path names, or a 404."""
-        m = ROOM_PATH.match(path)
-        room = self.services.registry.rooms.get(m.group(1)) if m else None
-        if m is None or room is None or m.group(2) not in room.feeds:
+        parsed = parse_room_path(path)
+        room = self.services.registry.rooms.get(parsed[0]) if parsed else None
+        if parsed is None or room is None or parsed[1] not in room.feeds:
             raise ApiError(404, "unknown stream path", {"path": path[:80]})
-        return room, m.group(2)
+        return room, parsed[1]
 
     async def authorize(self, request: web.Request, action: str, path: str) -> str:
         """The one policy decides WHIP (room.publish) and WHEP (room.view)."""
-        other = self.authorizers.get(path.partition("/")[0])
+        other = self._authorizers.get(path.partition("/")[0])
         if other is not None:
             return await other(request, action, path)
         room, feed = self.resolve(path)
         act = "room.publish" if action == "publish" else "room.view"
         if act == "room.view":
-            for guest in self.room_guests:
+            for guest in self._guests:
                 if (subject := await guest(request, room, feed)) is not None:
                     return subject
         disclosed = act == "room.view" and self.disclosed(room.code, feed)
@@ -118,31 +146,41 @@ class LiveMedia:
                            {"cap": cap}, headers={"Retry-After": "30"})
 
     def _stream_event(self, event: StreamEvent) -> None:
-        for listener in self.stream_listeners:
-            listener(event)
-        m = ROOM_PATH.match(event.path)
-        room = self.services.registry.rooms.get(m.group(1)) if m else None
-        if m is None or room is None:
+        """The one place the media plane's stream events become bus events (`stream.up`,
+        `stream.down`, `stream.viewer_joined` ...), for every path. A courtroom feed's event
+        carries its room; any other path's is private: internal handlers only."""
+        parsed = parse_room_path(event.path)
+        room = self.services.registry.rooms.get(parsed[0]) if parsed else None
+        data: dict[str, object] = {"path": event.path, **dict(event.detail)}
+        if parsed is None or room is None:
+            target = Target(kind="feed", private=True)
+        else:
+            target = Target(kind="feed", court=room.court, room=room.code, feed=parsed[1])
+            data["feed"] = parsed[1]
+        self.services.bus.post(Event(kind=f"stream.{event.kind}", target=target, data=data))
+
+    def room_live(self, room: str) -> bool:
+        """Whether any feed of the room is live now."""
+        info = self.services.registry.rooms.get(room)
+        return info is not None and any(
+            (s := self.streams.get(room_path(room, f))) is not None and s.is_live
+            for f in info.feeds)
+
+    def _room_status(self, event: Event) -> None:
+        """A room is live while any of its feeds is (unless it records or is at fault)."""
+        room = event.target.room
+        if room is None or room not in self.services.registry.rooms:
             return
-        if event.kind in ("up", "down"):
-            live = any(
-                (s := self.streams.get(room_path(room.code, f))) is not None and s.is_live
-                for f in room.feeds
-            )
-            current = self.services.monitor.get(room.code).status
-            if live and current == "idle":
-                self.services.monitor.set_status(room.code, "live")
-            elif not live and current in ("live", "recording"):
-                self.services.monitor.set_status(room.code, "idle")
-        self.services.bus.post(Event(
-            kind=f"stream.{event.kind}",
-            target=Target(kind="feed", court=room.court, room=room.code, feed=m.group(2)),
-            data={"path": event.path, "feed": m.group(2), **dict(event.detail)},
-        ))
+        live = self.room_live(room)
+        current = self.services.monitor.get(room).status
+        if live and current == "idle":
+            self.services.monitor.set_status(room, "live")
+        elif not live and current in ("live", "recording"):
+            self.services.monitor.set_status(room, "idle")
 
     def _session_event(self, event: SessionEvent) -> None:
-        m = ROOM_PATH.match(event.path)
-        room = self.services.registry.rooms.get(m.group(1)) if m else None
+        parsed = parse_room_path(event.path)
+        room = self.services.registry.rooms.get(parsed[0]) if parsed else None
         action = ("publish" if event.role == "publish" else "view") + (
             ".end" if event.ended is not None else ".start")
         who = self._principals.get(event.subject) or Principal(event.subject, "public")

@@ -43,16 +43,16 @@ class MetricsAccess:
 
 
 class Metrics:
-    """The node's metrics registry; `probes` and `webhooks` are attached when they exist."""
+    """The node's metrics registry; the feed probes report through `count_probes`."""
 
     def __init__(self, services: Core, load: NodeLoad, alerts: AlertBook,
-                 access: MetricsAccess | None = None) -> None:
+                 access: MetricsAccess | None = None, webhooks: Webhooks | None = None) -> None:
         self.services = services
         self.load = load
         self.alerts = alerts
         self.access = access or MetricsAccess()
         self.probes: ProbeSet | None = None
-        self.webhooks: Webhooks | None = None
+        self.webhooks = webhooks
         self.registry = CollectorRegistry(auto_describe=True)
         self.http_latency = Histogram(
             "courtav_http_request_duration_seconds", "HTTP request latency by route",
@@ -62,6 +62,10 @@ class Metrics:
             ["kind"], buckets=DECODE_BUCKETS, registry=self.registry)
         ProcessCollector(registry=self.registry)
         self.registry.register(_StateCollector(self))
+
+    def count_probes(self, probes: ProbeSet) -> None:
+        """Called by the feed watch that owns `probes`, from its constructor."""
+        self.probes = probes
 
     def observe_probe(self, kind: str, seconds: float) -> None:
         self.probe_decode.labels(kind).observe(seconds)

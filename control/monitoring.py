@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,14 +29,9 @@ class RoomMonitor:
         started = utcnow()
         self._status = {code: RoomStatus("idle", started) for code in registry.rooms}
         self.version = 0
-        self._listeners: list[Callable[[str, RoomStatus], None]] = []
 
     def get(self, room: str) -> RoomStatus:
         return self._status[room]
-
-    def on_change(self, listener: Callable[[str, RoomStatus], None]) -> None:
-        """Call `listener(room, status)` synchronously after each change (caches use it)."""
-        self._listeners.append(listener)
 
     def set_status(self, room: str, status: str, detail: str = "") -> bool:
         """Change a room's status; returns False when nothing changed."""
@@ -50,8 +44,6 @@ class RoomMonitor:
         new = RoomStatus(status, utcnow(), detail)
         self._status[room] = new
         self.version += 1
-        for listener in self._listeners:
-            listener(room, new)
         self._bus.post(
             Event(
                 kind="room.status",

@@ -23,11 +23,13 @@ from control.alerts import SEVERITIES, AlertBook, AlertView, iso
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
-from control.live import ROOM_PATH, LiveMedia, room_path
+from control.live import LiveMedia
+from control.media_paths import parse_room_path, room_of_path, room_path
+from control.metrics import Metrics
 from control.monitoring import ROOM_STATES
 from media.probes import FEED_TYPES, PROBE_LABEL, Finding, ProbeThresholds
 from media.probeset import ProbeSet
-from media.stream import StreamEvent, StreamRegistry
+from media.stream import StreamRegistry
 
 log = logging.getLogger(__name__)
 
@@ -215,26 +217,27 @@ class FeedWatch:
     """Probes every live feed of this node and raises or clears alerts from the findings."""
 
     def __init__(self, services: Core, live: LiveMedia, alerts: AlertBook, *,
-                 on_timing: Callable[[str, float], None] | None = None,
+                 metrics: Metrics | None = None,
                  thresholds: Mapping[str, ProbeThresholds] = FEED_TYPES) -> None:
         self.services = services
         self.thresholds = thresholds  # by feed name; "main" is the fallback
         self.live = live
         self.alerts = alerts
-        self.probes = ProbeSet(live.streams, self.on_finding, on_timing=on_timing)
+        self.probes = ProbeSet(live.streams, self.on_finding,
+                               on_timing=metrics.observe_probe if metrics else None)
+        if metrics is not None:
+            metrics.count_probes(self.probes)
         self.findings_dropped = 0
         self._findings: asyncio.Queue[Finding] = asyncio.Queue(FINDING_QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
-        alerts.room_live = self.room_live
+        self._running = False
+        services.bus.on("stream.up", self._on_stream)
+        services.bus.on("stream.down", self._on_stream)
         services.bus.on("hearing.*", self._on_hearing)
 
     def feed_live(self, room: str, feed: str) -> bool:
         stream = self.live.streams.get(room_path(room, feed))
         return stream is not None and stream.is_live
-
-    def room_live(self, room: str) -> bool:
-        info = self.services.registry.rooms.get(room)
-        return info is not None and any(self.feed_live(room, f) for f in info.feeds)
 
     def main_feed_live(self, room: str) -> bool:
         info = self.services.registry.rooms.get(room)
@@ -249,10 +252,10 @@ class FeedWatch:
             log.warning("finding dropped (queue full): %s", finding)
 
     def watch(self, path: str) -> None:
-        m = ROOM_PATH.match(path)
-        if m is None or m.group(1) not in self.services.registry.rooms:
+        parsed = parse_room_path(path)
+        if parsed is None or parsed[0] not in self.services.registry.rooms:
             return
-        self.probes.watch(path, self.thresholds.get(m.group(2)) or self.thresholds["main"])
+        self.probes.watch(path, self.thresholds.get(parsed[1]) or self.thresholds["main"])
 
     def _resync(self) -> None:
         for path in self.live.streams.paths():
@@ -264,16 +267,13 @@ class FeedWatch:
         # Probe alerts left open by a crash are stale: the probes raise again what persists.
         await self.alerts.clear_source("probe")
         await self.probes.start()
-        # Told of every stream event directly by the media plane: none can be lost, and the
-        # node's other events never pass through here.
-        self.live.stream_listeners.append(self._on_stream)
+        self._running = True
         self._resync()
         self._tasks = [asyncio.create_task(self._apply(), name="feedwatch-alerts")]
 
     async def stop(self) -> None:
         """Stop probing; what the probes clear on the way out is written before returning."""
-        if self._on_stream in self.live.stream_listeners:
-            self.live.stream_listeners.remove(self._on_stream)
+        self._running = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -284,24 +284,26 @@ class FeedWatch:
         while not self._findings.empty():  # bounded by the queue's size
             await self._apply_one(self._findings.get_nowait())
 
-    def _on_stream(self, event: StreamEvent) -> None:
-        if event.kind == "up":
-            self.watch(event.path)
-        elif event.kind == "down":
-            m = ROOM_PATH.match(event.path)
+    def _on_stream(self, event: Event) -> None:
+        """`stream.up`: probe the feed; `stream.down`: let it go, unless a hearing is live."""
+        path = str(event.data.get("path", ""))
+        if not self._running or event.target.room is None:
+            return
+        if event.kind == "stream.up":
+            self.watch(path)
+        elif not self.alerts.hearing_live(event.target.room):
             # Off the record, a feed going down is a room going idle, not a fault.
-            if not (m and self.alerts.hearing_live(m.group(1))):
-                self.probes.unwatch(event.path)
+            self.probes.unwatch(path)
 
     async def _apply(self) -> None:
         while True:
             await self._apply_one(await self._findings.get())
 
     async def _apply_one(self, finding: Finding) -> None:
-        m = ROOM_PATH.match(finding.path)
-        if m is None:
+        parsed = parse_room_path(finding.path)
+        if parsed is None:
             return
-        room, feed = m.group(1), m.group(2)
+        room, feed = parsed
         try:
             if finding.active:
                 await self.alerts.raise_alert(room, feed, finding.kind, value=finding.value,
@@ -318,6 +320,5 @@ class FeedWatch:
             return
         for path in list(self.probes.probes):
             stream = self.live.streams.get(path)
-            m = ROOM_PATH.match(path)
-            if m and m.group(1) == room and (stream is None or not stream.is_live):
+            if room_of_path(path) == room and (stream is None or not stream.is_live):
                 self.probes.unwatch(path)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.db import utcnow
 from control.http import bearer_token, client_address, core_of, field, read_fields, require_user
+from control.media_paths import room_path
 from control.policy import Principal
 from hearing import consultation as consult
 from hearing.access import hearing_target
@@ -84,7 +85,7 @@ async def site_hearings(request: web.Request) -> web.Response:
                 "room_name": room.name_zh if room else "", "state": h.state,
                 "starts_at": iso(h.starts_at), "ends_at": iso(h.ends_at),
                 "publish_path": site_path(site.code, h.id),
-                "courtroom_path": f"rooms/{h.room_code}/{room.feeds[0]}" if room else None,
+                "courtroom_path": room_path(h.room_code, room.feeds[0]) if room else None,
                 "may_connect": site_may_connect(h, now), "may_sign": may_sign(h, now),
                 "defendants": [{"id": p.id, "name": p.name,
                                 "signed": p.id in signed}
@@ -127,7 +128,7 @@ async def confirm_identity(request: web.Request) -> web.Response:
 
     detail, h = await svc.db.run(write)
     text_ = f"identity confirmed: {detail['name']} (party {detail['party']})"
-    marked = await request.config_dict[ARRAIGNMENT].recording.mark(
+    marked = await request.config_dict[ARRAIGNMENT].recorder.mark_room(
         h.room_code, "bookmark", text_, now, who.username)
     await svc.audit.record(who, "hearing.identity_confirmed", f"hearing:{h.id}",
                            court=h.court_code, address=client_address(request),

@@ -16,6 +16,7 @@ from control.live import LIVE
 from control.policy import PUBLIC
 from control.province import COURT_CODE
 from hearing.api_schedule import utc_offset, window
+from hearing.bench_directory import hearing_ref
 from hearing.disclosure import BROADCASTS
 from hearing.errors import HearingError, as_api_errors
 from hearing.http import desk, path_id, reply
@@ -26,7 +27,6 @@ from hearing.public_views import (
     public_schedule,
     published_recording,
 )
-from hearing.recording import hearing_ref
 from hearing.wire import iso
 from recorder.access import segment_response, withheld
 from recorder.models import Recording

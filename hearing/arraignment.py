@@ -15,24 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from control.bus import Event
-from control.core import CORE, Core
+from control.core import Core
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import require, require_user
+from control.live import LiveMedia
+from control.media_paths import room_of_path
 from control.policy import Principal, Target
 from control.registry import RoomInfo
 from hearing.access import hearing_target
-from hearing.consultation import CONSULTATIONS, Consultations
+from hearing.consultation import Consultations
 from hearing.errors import HearingError
 from hearing.lifecycle import (
     CANCELLED,
@@ -42,26 +42,19 @@ from hearing.lifecycle import (
     RECESS,
     RESUMED,
     SCHEDULED,
-    HearingInfo,
     Lifecycle,
+    Transition,
 )
 from hearing.models import Hearing, HearingEvent
-from hearing.recording import HearingRecording
-from hearing.sites import site_of_request
-from media import MediaServer, StreamEvent, StreamRegistry
+from hearing.sites import SITE_FEED, SITE_PATH, site_of_request, site_path
+from recorder.service import RecorderService
 
 log = logging.getLogger(__name__)
 
-SITE_FEED: Final = "remote"
-SITE_PATH: Final = re.compile(r"^sites/([A-Z0-9][A-Z0-9-]{1,23})/([1-9][0-9]{0,17})$")
 EARLY: Final = timedelta(minutes=30)
 SYSTEM: Final = Principal("remote-arraignment", "admin")
 SITE_LOST: Final = "remote site lost"
 SITE_BACK: Final = "remote site reconnected"
-
-
-def site_path(site: str, hearing_id: int) -> str:
-    return f"sites/{site}/{hearing_id}"
 
 
 def site_may_connect(h: Hearing, now: datetime) -> bool:
@@ -83,19 +76,23 @@ def auto_recess(session: Session, hearing_id: int) -> bool:
 class Arraignment:
     """Stream access of remote sites, the recording of their feed, automatic recess."""
 
-    def __init__(self, services: Core, lifecycle: Lifecycle, recording: HearingRecording,
-                 streams: StreamRegistry, server: MediaServer) -> None:
-        self.services, self.lifecycle, self.recording = services, lifecycle, recording
-        self.streams, self.server = streams, server
-        self.consultations = Consultations(services, server)
+    def __init__(self, services: Core, lifecycle: Lifecycle, recorder: RecorderService,
+                 live: LiveMedia) -> None:
+        self.services, self.lifecycle, self.recorder = services, lifecycle, recorder
+        self.streams, self.server = live.streams, live.server
+        self.consultations = Consultations(services, live.server)
+        live.serve_paths("sites", self.authorize_site_stream)
+        live.serve_paths("consult", self.consultations.authorize)
+        live.admit_guests(self.site_views_room)
         self._lock = asyncio.Lock()  # site events are followed one at a time, in order
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = False
+        services.bus.on("stream.up", self.on_stream)
+        services.bus.on("stream.down", self.on_stream)
+        for kind in ("hearing.closed", "hearing.adjourned", "hearing.cancelled"):
+            services.bus.on(kind, self.on_transition)
 
     async def stop(self) -> None:
         self._stopped = True  # sites dropped because this node stops are no sites lost
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
 
     # ---- who may publish and view ----
 
@@ -150,22 +147,13 @@ class Arraignment:
 
         return f"site:{site.code}" if await self.services.db.run(linked) else None
 
-    # ---- recording ----
-
-    async def site_feeds(self, hearing_id: int) -> dict[str, str]:
-        """The hearing's stream outside its room: the remote site's, if it has one."""
-        code = await self.services.db.run(
-            lambda s: s.scalar(select(Hearing.remote_site).where(Hearing.id == hearing_id)))
-        return {SITE_FEED: site_path(code, hearing_id)} if code else {}
-
     # ---- the site comes and goes ----
 
-    def on_stream(self, event: StreamEvent) -> None:
-        if event.kind not in ("up", "down") or self._stopped:
-            return
-        m = SITE_PATH.match(event.path)
-        if m is not None:
-            self._spawn(self._follow(m.group(1), int(m.group(2)), event.kind == "up"))
+    async def on_stream(self, event: Event) -> None:
+        """`stream.up` / `stream.down` of a site's stream: the hearing follows its site."""
+        m = SITE_PATH.match(str(event.data.get("path", "")))
+        if m is not None and not self._stopped:
+            await self._follow(m.group(1), int(m.group(2)), event.kind == "stream.up")
 
     async def _follow(self, code: str, hearing_id: int, up: bool) -> None:
         """Recess when the site is lost in session; resume from a recess taken that way."""
@@ -187,11 +175,11 @@ class Arraignment:
             self._publish(h, "arraignment.site_" + ("connected" if up else "lost"))
             try:
                 if not up and h.state in (OPENED, RESUMED):
-                    await self.recording.mark(h.room_code, "alert", f"{SITE_LOST}: {code}",
+                    await self.recorder.mark_room(h.room_code, "alert", f"{SITE_LOST}: {code}",
                                               utcnow(), SYSTEM.username)
                     await self.lifecycle.transition(SYSTEM, hearing_id, RECESS, SITE_LOST)
                 elif up and h.state == RECESS and auto:
-                    await self.recording.mark(h.room_code, "bookmark", f"{SITE_BACK}: {code}",
+                    await self.recorder.mark_room(h.room_code, "bookmark", f"{SITE_BACK}: {code}",
                                               utcnow(), SYSTEM.username)
                     await self.lifecycle.transition(SYSTEM, hearing_id, RESUMED, SITE_BACK)
             except HearingError as exc:  # the court moved the hearing meanwhile
@@ -203,10 +191,12 @@ class Arraignment:
             kind=kind, target=hearing_target(h), action="hearing.view",
             data={"hearing": h.id, "site": h.remote_site, "state": h.state}))
 
-    def on_transition(self, info: HearingInfo) -> None:
-        """The hearing ended: the site's link to the courtroom ends with it, both ways."""
-        if info.state in (*ENDING, CANCELLED):
-            self._spawn(self._let_go(info.id, info.room))
+    async def on_transition(self, event: Event) -> None:
+        """`hearing.closed` / `.adjourned` / `.cancelled`: the site's link to the courtroom
+        ends with the hearing, both ways."""
+        moved = Transition.of(event)
+        if moved.state in (*ENDING, CANCELLED):
+            await self._let_go(moved.hearing, moved.room)
 
     async def _let_go(self, hearing_id: int, room: str) -> None:
         code = await self.services.db.run(
@@ -217,7 +207,7 @@ class Arraignment:
             m = SITE_PATH.match(session.path)
             if (m is not None and int(m.group(2)) == hearing_id) or (
                     session.subject == f"site:{code}"
-                    and session.path.startswith(f"rooms/{room}/")):
+                    and room_of_path(session.path) == room):
                 await session.close("the hearing ended")
 
     async def cut_site(self, code: str) -> None:
@@ -226,30 +216,6 @@ class Arraignment:
             if session.subject == f"site:{code}":
                 await session.close("the site's credential was withdrawn")
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 ARRAIGNMENT = web.AppKey("arraignment", Arraignment)
-
-
-def mount(app: web.Application, lifecycle: Lifecycle, recording: HearingRecording,
-          streams: StreamRegistry, server: MediaServer) -> Arraignment:
-    """Set `app[ARRAIGNMENT]` and `app[CONSULTATIONS]` and follow the lifecycle and recorder.
-
-    Call after the media plane's cleanup context is added, so that this one stops first; the
-    caller gives its authorizers and stream listener to the media plane."""
-    arraignment = Arraignment(app[CORE], lifecycle, recording, streams, server)
-    app[ARRAIGNMENT] = arraignment
-    app[CONSULTATIONS] = arraignment.consultations
-    recording.extra_feeds.append(arraignment.site_feeds)
-    lifecycle.listeners.append(arraignment.on_transition)
-
-    async def run(_app: web.Application) -> AsyncIterator[None]:
-        yield
-        await arraignment.stop()
-
-    app.cleanup_ctx.append(run)
-    return arraignment

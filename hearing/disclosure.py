@@ -9,9 +9,8 @@ judge's (or a leader's) approval, documents likewise; both are redacted whenever
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +18,13 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from control.bus import Event
 from control.core import Core
-from control.policy import Policy, Principal
+from control.policy import Policy, Principal, Target
 from hearing.access import case_staff, case_target, ensure
 from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
-from hearing.lifecycle import ENDING, LIVE, HearingInfo, load_hearing
+from hearing.lifecycle import ENDING, LIVE, TRANSITION_KINDS, Transition, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, Publication
 from hearing.schedule import hearing_json
 from hearing.wire import iso
@@ -45,57 +45,57 @@ def on_air_rows(session: Session, room: str | None = None) -> list[Hearing]:
 
 
 class Broadcasts:
-    """Which rooms are on air now (room -> hearing id), kept in memory for the WHEP check."""
+    """Which rooms are on air now (room -> hearing id); each change is `broadcast.started` or
+    `broadcast.ended` on the bus (the live media admits the public, or hangs up on it)."""
 
     def __init__(self, services: Core) -> None:
         self.services = services
         self.on_air: dict[str, int] = {}
-        # Told a room that is off air: hang up the public's viewers of it.
-        self.kick: list[Callable[[str], Awaitable[None]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def disclosed(self, room: str, feed: str) -> bool:
-        """Only the main (first) feed of a room whose hearing is on air."""
-        info = self.services.registry.rooms.get(room)
-        return room in self.on_air and info is not None and feed == info.feeds[0]
+        for kind in TRANSITION_KINDS:
+            services.bus.on(kind, self.on_transition)
+        services.bus.on("case.changed", self.on_case_changed)
 
     async def start(self) -> None:
         rows = await self.services.db.run(lambda s: [(h.room_code, h.id)
                                                       for h in on_air_rows(s)])
-        self.on_air = dict(rows)
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
+        for room, hearing_id in rows:
+            await self._set(room, hearing_id)
 
     async def update(self, room: str) -> None:
-        """Re-read the room; the public's viewers are hung up on when it is not on air."""
+        """Re-read the room: on air with its hearing, or off air."""
         rows = await self.services.db.run(lambda s: [h.id for h in on_air_rows(s, room)])
-        if rows:
-            self.on_air[room] = rows[0]
-            return
-        self.on_air.pop(room, None)
-        for hang_up in self.kick:
-            await hang_up(room)
+        await self._set(room, rows[0] if rows else None)
 
-    async def on_case_changed(self, case_id: int) -> None:
-        """A case that became restricted goes off air at once."""
+    async def _set(self, room: str, hearing_id: int | None) -> None:
+        was = self.on_air.get(room)
+        if was == hearing_id:
+            return
+        if hearing_id is None:
+            del self.on_air[room]
+        else:
+            self.on_air[room] = hearing_id
+        info = self.services.registry.rooms.get(room)
+        target = Target(kind="room", court=info.court if info else None, room=room)
+        if was is not None:
+            await self.services.bus.publish(Event(
+                kind="broadcast.ended", target=target, data={"room": room, "hearing": was}))
+        if hearing_id is not None and info is not None:
+            # Only the main (first) feed of the room is disclosed.
+            await self.services.bus.publish(Event(
+                kind="broadcast.started", target=target,
+                data={"room": room, "hearing": hearing_id, "feed": info.feeds[0]}))
+
+    async def on_case_changed(self, event: Event) -> None:
+        """`case.changed`: a case that became restricted goes off air at once."""
         for room in list(self.on_air):
             await self.update(room)
 
-    def on_transition(self, info: HearingInfo) -> None:
-        """Lifecycle listener: a room goes on or off air with its hearing."""
-        if info.state in ENDING and self.on_air.get(info.room) == info.id:
-            self.on_air.pop(info.room, None)  # at once: no new public viewer from now
-        task = asyncio.ensure_future(self._update(info.room))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _update(self, room: str) -> None:
-        try:
-            await self.update(room)
-        except Exception:
-            log.exception("broadcast update of %s failed", room)
+    async def on_transition(self, event: Event) -> None:
+        """`hearing.<state>`: a room goes on or off air with its hearing."""
+        moved = Transition.of(event)
+        if moved.state in ENDING and self.on_air.get(moved.room) == moved.hearing:
+            await self._set(moved.room, None)  # at once: no new public viewer from now
+        await self.update(moved.room)
 
 
 def set_broadcast(session: Session, policy: Policy, who: Principal, hearing_id: int,

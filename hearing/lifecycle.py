@@ -1,9 +1,11 @@
 """The life of a hearing: scheduled → opened → recess ↔ resumed → closed (or adjourned, cancelled).
 
 Every transition is checked against the table below, written with its log row in one database
-transaction, then audited, published on the bus and handed to the `LifecycleHooks` (the recorder
-starts and stops recording there). Court rules require the whole hearing to be recorded: a
-hearing with a recording gap that the presiding judge has not explained cannot end.
+transaction, then audited and published on the bus as `hearing.<state>` (`hearing.opened` ...);
+the parts that react to it (recording, overdue watch, broadcasts, arraignment, alerts) are
+handlers of that event kind, and `transition` returns once they have run. Court rules require
+the whole hearing to be recorded: a hearing with a recording gap that the presiding judge has
+not explained cannot end.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import parse_iso
 from control.policy import Policy, Principal, Target
 from hearing.access import ensure, hearing_target
 from hearing.errors import HearingError
@@ -80,36 +82,35 @@ class HearingInfo:
     ends_at: datetime
     presiding_judge: str
     public: bool
+    case_type: str = ""
     feeds: tuple[str, ...] = ()
 
 
-class LifecycleHooks(Protocol):
-    """What the recorder implements: start/stop recording and write markers on transitions."""
-
-    async def on_opened(self, hearing: HearingInfo) -> None: ...
-    async def on_recess(self, hearing: HearingInfo) -> None: ...
-    async def on_resumed(self, hearing: HearingInfo) -> None: ...
-    async def on_closed(self, hearing: HearingInfo) -> None: ...
-    async def on_adjourned(self, hearing: HearingInfo) -> None: ...
+# The bus event kinds of transitions, one per state a hearing can move to.
+TRANSITION_KINDS: Final = ("hearing.opened", "hearing.recess", "hearing.resumed",
+                           "hearing.closed", "hearing.adjourned", "hearing.cancelled")
 
 
-class NoHooks:
-    """The default: transitions touch only the database, bus and audit."""
+@dataclass(frozen=True)
+class Transition:
+    """A transition as its `hearing.<state>` event carries it (JSON, so it may cross nodes)."""
 
-    async def on_opened(self, hearing: HearingInfo) -> None:
-        return None
+    hearing: int
+    case: str
+    court: str
+    room: str
+    state: str
+    previous: str
+    at: datetime
+    ends_at: datetime
+    case_type: str = ""  # civil, criminal, ...: how long its recordings are kept
 
-    async def on_recess(self, hearing: HearingInfo) -> None:
-        return None
-
-    async def on_resumed(self, hearing: HearingInfo) -> None:
-        return None
-
-    async def on_closed(self, hearing: HearingInfo) -> None:
-        return None
-
-    async def on_adjourned(self, hearing: HearingInfo) -> None:
-        return None
+    @classmethod
+    def of(cls, event: Event) -> Transition:
+        d = event.data
+        return cls(int(d["hearing"]), str(d["case"]), event.target.court or "",
+                   event.target.room or "", str(d["state"]), str(d["previous"]), event.at,
+                   parse_iso(str(d["ends_at"])), str(d.get("case_type") or ""))
 
 
 def load_hearing(session: Session, policy: Policy, who: Principal, hearing_id: int,
@@ -167,7 +168,8 @@ def apply_transition(session: Session, policy: Policy, who: Principal, hearing_i
     session.add(HearingEvent(hearing_id=h.id, at=now, actor=who.username, kind="transition",
                              from_state=previous, to_state=to, detail={"reason": reason}))
     info = HearingInfo(h.id, h.case_id, h.case.number, h.court_code, h.room_code, to, previous,
-                       now, h.starts_at, h.ends_at, h.presiding_judge, h.public)
+                       now, h.starts_at, h.ends_at, h.presiding_judge, h.public,
+                       h.case.case_type)
     return info, hearing_target(h)
 
 
@@ -224,11 +226,8 @@ def apply_explanation(session: Session, policy: Policy, who: Principal, hearing_
 class Lifecycle:
     """Runs transitions and gap explanations: database, audit, bus, hooks, in that order."""
 
-    def __init__(self, services: Core, lock: asyncio.Lock,
-                 hooks: LifecycleHooks | None = None) -> None:
+    def __init__(self, services: Core, lock: asyncio.Lock) -> None:
         self.services, self.lock = services, lock
-        self.hooks: LifecycleHooks = hooks or NoHooks()
-        self.listeners: list[Callable[[HearingInfo], None]] = []  # told after each transition
 
     async def transition(self, who: Principal, hearing_id: int, to: str, reason: str = "",
                          address: str = "") -> HearingInfo:
@@ -244,31 +243,14 @@ class Lifecycle:
             who, f"hearing.{to}", f"hearing:{info.id}", court=info.court, address=address,
             detail={"case": info.case_number, "from": info.previous, "to": to, "reason": reason},
         )
-        svc.bus.post(Event(
+        # Awaited: when the request returns, recording has started (or its failure is known).
+        await svc.bus.publish(Event(
             kind=f"hearing.{to}", target=target, action="hearing.view", at=now,
             data={"hearing": info.id, "case": info.case_number, "state": to,
-                  "previous": info.previous},
+                  "previous": info.previous, "ends_at": iso(info.ends_at),
+                  "case_type": info.case_type},
         ))
-        for listener in self.listeners:
-            listener(info)
-        await self._run_hook(info, target)
         return info
-
-    async def _run_hook(self, info: HearingInfo, target: Target) -> None:
-        hook = getattr(self.hooks, f"on_{info.state}", None)
-        if hook is None:
-            return
-        try:
-            await hook(info)
-        except Exception as exc:
-            # The transition stands (the court did open); the failure must be seen at once.
-            log.exception("lifecycle hook on_%s failed for hearing %s", info.state, info.id)
-            self.services.bus.post(Event(
-                kind="alert.raised", action="alert.view",
-                target=Target(kind="alert", court=target.court, room=target.room),
-                data={"alert": "hearing.hook_failed", "hearing": info.id,
-                      "case": info.case_number, "state": info.state, "error": str(exc)[:200]},
-            ))
 
     async def explain_gap(self, who: Principal, hearing_id: int, gap_id: int, text: str,
                           address: str = "") -> dict[str, Any]:

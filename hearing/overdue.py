@@ -20,7 +20,7 @@ from control.core import Core
 from control.db import utcnow
 from control.deadlines import Deadlines
 from control.policy import Target
-from hearing.lifecycle import LIVE, HearingInfo
+from hearing.lifecycle import LIVE, TRANSITION_KINDS, Transition
 from hearing.models import Case, Hearing, HearingEvent
 from hearing.wire import iso
 
@@ -53,6 +53,8 @@ class OverdueWatch:
     def __init__(self, services: Core) -> None:
         self.services = services
         self.deadlines: Deadlines[int] = Deadlines(self._due, name="hearing-overdue")
+        for kind in TRANSITION_KINDS:
+            services.bus.on(kind, self.on_transition)
 
     def watch(self, hearing_id: int, ends_at: datetime) -> None:
         self.deadlines.set(hearing_id, ends_at)
@@ -60,11 +62,13 @@ class OverdueWatch:
     def forget(self, hearing_id: int) -> None:
         self.deadlines.cancel(hearing_id)
 
-    def on_transition(self, info: HearingInfo) -> None:
-        if info.state in LIVE:
-            self.watch(info.id, info.ends_at)
+    def on_transition(self, event: Event) -> None:
+        """`hearing.<state>`: a live hearing's end is watched, an ended one's forgotten."""
+        moved = Transition.of(event)
+        if moved.state in LIVE:
+            self.watch(moved.hearing, moved.ends_at)
         else:
-            self.forget(info.id)
+            self.forget(moved.hearing)
 
     async def start(self) -> None:
         """Read the live, not yet alerted hearings once, then start the timer."""

@@ -17,11 +17,12 @@ import contextlib
 import hmac
 import logging
 import re
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from sqlalchemy import select
 
+from control.bus import Event
 from control.errors import ApiError
 from control.http import principal
 from control.live import LiveMedia
@@ -32,13 +33,11 @@ from hearing.petitions import (
     SIDES,
     SYSTEM,
     LiveSession,
-    PetitionChange,
     PetitionDesk,
     petition_ref,
     stream_path,
     ticket_digest,
 )
-from media.stream import StreamEvent
 from recorder.models import Recording
 from recorder.service import RecorderConflict, RecorderService
 
@@ -59,16 +58,9 @@ class PetitionMedia:
 
     def __init__(self, desk: PetitionDesk, live: LiveMedia, recorder: RecorderService) -> None:
         self.desk, self.live, self.recorder = desk, live, recorder
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def attach(self) -> None:
-        self.live.authorizers["petitions"] = self.authorize
-        self.live.stream_listeners.append(self.on_stream)
-        self.desk.listeners.append(self.on_change)
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
+        live.serve_paths("petitions", self.authorize)
+        desk.services.bus.on("stream.up", self.on_stream)
+        desk.services.bus.on("petition.ended", self.on_ended)
 
     # ---- who may publish and view ----
 
@@ -95,13 +87,13 @@ class PetitionMedia:
 
     # ---- recording ----
 
-    def on_stream(self, event: StreamEvent) -> None:
-        if event.kind != "up":
-            return
-        m = PATH.match(event.path)
+    async def on_stream(self, event: Event) -> None:
+        """`stream.up` of a petition side: record it."""
+        path = str(event.data.get("path", ""))
+        m = PATH.match(path)
         session = self.desk.sessions.get(int(m.group(1))) if m else None
         if m is not None and session is not None:
-            self._spawn(self._record(session, m.group(2), event.path))
+            await self._record(session, m.group(2), path)
 
     async def _record(self, session: LiveSession, side: str, path: str) -> None:
         """Record a side once; a publisher that comes back continues the same recording."""
@@ -120,34 +112,26 @@ class PetitionMedia:
         await self.recorder.add_marker(rec, "opened", f"petition {session.id}: {side} "
                                        f"joined ({who})", rec.started_at, SYSTEM.username)
 
-    def on_change(self, change: PetitionChange) -> None:
-        if change.state == "ended":
-            self._spawn(self._end(change))
-
-    async def _end(self, change: PetitionChange) -> None:
-        """Mark and stop the session's recordings, then hang up both sides."""
-        room = self.desk.reception_room(change.court)
+    async def on_ended(self, event: Event) -> None:
+        """`petition.ended`: mark and stop the session's recordings, then hang up both sides."""
+        pid, by = int(event.data["petition"]), str(event.data.get("by", ""))
+        room = self.desk.reception_room(event.target.court or "")
         if room is not None:
-            active = self.recorder.active_for(room.code, petition_ref(change.id))
+            active = self.recorder.active_for(room.code, petition_ref(pid))
             ids = list(active.values())
             recs = await self.desk.services.db.run(lambda s: list(
                 s.scalars(select(Recording).where(Recording.id.in_(ids)))))
-            text = f"ended by {change.by}: {change.outcome}"[:500]
+            text = f"ended by {by}: {event.data.get('outcome', '')}"[:500]
             for rec in recs:
-                await self.recorder.add_marker(rec, "closed", text, change.at, change.by)
+                await self.recorder.add_marker(rec, "closed", text, event.at, by)
             for side in active:
                 with contextlib.suppress(RecorderConflict):
                     await self.recorder.stop_recording(room, side, SYSTEM,
-                                                       path=stream_path(change.id, side))
-        prefix = f"petitions/{change.id}/"
+                                                       path=stream_path(pid, side))
+        prefix = f"petitions/{pid}/"
         sessions = [s for s in self.live.server.sessions.values() if s.path.startswith(prefix)]
         await asyncio.gather(*(s.close("petition session ended") for s in sessions),
                              return_exceptions=True)
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 __all__ = ["SIDES", "TICKET_COOKIE", "TICKET_HEADER", "PetitionMedia", "presented_ticket"]

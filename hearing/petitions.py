@@ -17,7 +17,6 @@ import hashlib
 import logging
 import math
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -70,19 +69,6 @@ class LiveSession:
     court: str
     ticket_hash: str
     receiver: str
-
-
-@dataclass(frozen=True)
-class PetitionChange:
-    """A petition moved: listeners (the media glue) stop recordings when a session ends."""
-
-    id: int
-    court: str
-    state: str
-    previous: str
-    by: str
-    at: datetime
-    outcome: str = ""
 
 
 def _waiting(court: str, now: datetime) -> ColumnElement[bool]:
@@ -140,7 +126,6 @@ class PetitionDesk:
         self.by_phone = SlidingWindow(cfg.petition_signups_per_phone, cfg.petition_window_s)
         self.lock = asyncio.Lock()
         self.sessions: dict[int, LiveSession] = {}
-        self.listeners: list[Callable[[PetitionChange], None]] = []
         # Each waiting ticket's expiry is a timer: nothing sweeps the table.
         self.expiry: Deadlines[int] = Deadlines(self._expire, name="petition-expiry")
 
@@ -386,21 +371,17 @@ class PetitionDesk:
 
     async def _changed(self, pid: int, court: str, state: str, previous: str, who: Principal,
                        address: str, at: datetime, outcome: str = "") -> None:
-        """Audit, tell the court's reception on the bus, then the listeners."""
+        """Audit, then `petition.<state>` on the bus (`petition.ended` ends its media)."""
         svc = self.services
         if state != WAITING:
             self.expiry.cancel(pid)
         await svc.audit.record(who, f"petition.{state}", f"petition:{pid}", court=court,
                                address=address, detail={"from": previous or None})
-        svc.bus.post(Event(kind=f"petition.{state}", target=Target(kind="court", court=court),
-                              action="petition.receive", at=at,
-                              data={"petition": pid, "state": state, "previous": previous}))
-        change = PetitionChange(pid, court, state, previous, who.username, at, outcome)
-        for listener in self.listeners:
-            try:
-                listener(change)
-            except Exception:
-                log.exception("petition listener failed")
+        await svc.bus.publish(Event(
+            kind=f"petition.{state}", target=Target(kind="court", court=court),
+            action="petition.receive", at=at,
+            data={"petition": pid, "state": state, "previous": previous, "by": who.username,
+                  "outcome": outcome}))
 
 
 PETITIONS = web.AppKey("petitions", PetitionDesk)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from control.media_paths import room_path
 from control.policy import PUBLIC, Policy
 from control.registry import CourtRegistry
 from hearing.access import hearing_target
@@ -94,7 +95,7 @@ def on_air_json(session: Session, policy: Policy, registry: CourtRegistry,
         body = public_hearing_json(h, registry, rules, True)
         info = registry.rooms.get(h.room_code)
         feed = info.feeds[0] if info else "main"
-        body.update(whep=f"/whep/rooms/{h.room_code}/{feed}",
+        body.update(whep=f"/whep/{room_path(h.room_code, feed)}",
                     hls=f"/api/public/live/{h.id}/playlist.m3u8")
         out.append(body)
     return out

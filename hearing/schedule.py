@@ -16,6 +16,8 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from control.alerts import Upcoming
+from control.db import Database, utcnow
 from control.models import Courtroom, User
 from control.policy import Policy, Principal, Target
 from control.registry import CourtRegistry
@@ -29,6 +31,7 @@ from hearing.sites import check_link
 from hearing.wire import iso
 
 MAX_DURATION: Final = timedelta(hours=12)
+UPCOMING_WINDOW: Final = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -290,3 +293,17 @@ def schedule_view(session: Session, policy: Policy, who: Principal, reach: Reach
     rooms = [r for r in registry.rooms.values() if r.code in by_room]
     return [{"room": r.code, "court": r.court, "name_zh": r.name_zh, "name_en": r.name_en,
              "hearings": by_room[r.code]} for r in rooms]
+
+
+async def upcoming_hearings(db: Database, within: timedelta = UPCOMING_WINDOW) -> list[Upcoming]:
+    """Scheduled hearings starting soon: monitoring checks that their rooms are live."""
+    now = utcnow()
+
+    def load(session: Session) -> list[Upcoming]:
+        rows = session.execute(
+            select(Hearing.id, Hearing.room_code, Hearing.starts_at)
+            .where(Hearing.state == "scheduled", Hearing.starts_at >= now,
+                   Hearing.starts_at <= now + within))
+        return [Upcoming(room, start, f"hearing:{hid}") for hid, room, start in rows]
+
+    return await db.run(load)

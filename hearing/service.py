@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from control.policy import Principal, Target
 from hearing import cases
 from hearing.case_number import CaseNumber, CaseNumberError, parse_case_number
 from hearing.errors import HearingError
-from hearing.lifecycle import LIVE, Lifecycle, LifecycleHooks
+from hearing.lifecycle import LIVE, Lifecycle
 from hearing.models import Case
 from hearing.overdue import OverdueWatch
 from hearing.redaction import RedactionRules
@@ -33,19 +32,15 @@ from hearing.schedule import Slot, reschedule_hearing, schedule_hearing
 class HearingService:
     """Cases, the schedule, the lifecycle and its overdue alerts, over the shared services."""
 
-    def __init__(self, services: Core, hooks: LifecycleHooks | None = None,
-                 rules: RedactionRules | None = None,
+    def __init__(self, services: Core, rules: RedactionRules | None = None,
                  utc_offset: timedelta = timedelta(0)) -> None:
         self.services = services
         self.lock = asyncio.Lock()
-        self.lifecycle = Lifecycle(services, self.lock, hooks)
+        self.lifecycle = Lifecycle(services, self.lock)
         self.overdue = OverdueWatch(services)
-        self.lifecycle.listeners.append(self.overdue.on_transition)
         self.rules = rules or RedactionRules()
         self.utc_offset = utc_offset  # of the courts' local day, for day and week views
         self.court_by_prefix = {c.case_prefix: c.code for c in services.registry.courts.values()}
-        # Told the case id after its details or parties changed (disclosure re-checks broadcasts).
-        self.case_listeners: list[Callable[[int], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.overdue.start()
@@ -95,8 +90,7 @@ class HearingService:
             ))
         await svc.audit.record(who, "case.changed", f"case:{case_id}", court=body["court"],
                                address=address, detail={"fields": sorted(changes)})
-        for listener in self.case_listeners:
-            await listener(case_id)
+        await self._case_changed(case_id, body["court"])
         return body
 
     async def add_parties(self, who: Principal, case_id: int, parties: list[cases.PartyInput],
@@ -108,8 +102,7 @@ class HearingService:
             ))
         await svc.audit.record(who, "case.parties_added", f"case:{case_id}", address=address,
                                detail={"parties": [p["id"] for p in added]})
-        for listener in self.case_listeners:
-            await listener(case_id)
+        await self._case_changed(case_id, None)
         return added
 
     async def schedule(self, who: Principal, case_id: int, slot: Slot, public: bool,
@@ -148,6 +141,13 @@ class HearingService:
                                detail={"fields": sorted(changes)})
         self._publish("hearing.rescheduled", body, target)
         return body
+
+    async def _case_changed(self, case_id: int, court: str | None) -> None:
+        """`case.changed` (details or parties): broadcasts re-check their restrictions. Private:
+        who may see a case is decided per request, not per event."""
+        await self.services.bus.publish(Event(
+            kind="case.changed", target=Target(kind="case", court=court, private=True),
+            action="hearing.view", data={"case": case_id}))
 
     def _publish(self, kind: str, body: dict[str, Any], target: Target) -> None:
         self.services.bus.post(Event(

@@ -27,7 +27,15 @@ from hearing.models import SITE_KINDS, RemoteSite
 from hearing.wire import iso
 
 CREDENTIAL_PREFIX: Final = "cts_"
+# A site's stream during a hearing, recorded as the hearing's feed `remote`.
+SITE_FEED: Final = "remote"
+SITE_PATH: Final = re.compile(r"^sites/([A-Z0-9][A-Z0-9-]{1,23})/([1-9][0-9]{0,17})$")
 SITE_CODE: Final = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,23}$")
+
+
+def site_path(site: str, hearing_id: int) -> str:
+    """The stream path a remote site publishes on during a hearing."""
+    return f"sites/{site}/{hearing_id}"
 
 
 def new_credential() -> str:

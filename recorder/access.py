@@ -47,14 +47,14 @@ async def visible_recording(request: web.Request) -> tuple[Principal, Recording]
     if rec is None:
         await require_user(request)
         raise ApiError(404, "not found")
-    who = await require(request, "recording.view", recorder(request).target(rec), hide=True)
+    who = await require(request, "recording.view", await recorder(request).target(rec), hide=True)
     return who, rec
 
 
 async def recording_for(request: web.Request, action: str) -> tuple[Principal, Recording]:
     """The recording named in the path if the caller may view it (404) and `action` it (403)."""
     who, rec = await visible_recording(request)
-    await require(request, action, recorder(request).target(rec))
+    await require(request, action, await recorder(request).target(rec))
     return who, rec
 
 
@@ -76,7 +76,7 @@ async def withheld(request: web.Request, who: Principal, rec: Recording) -> With
     portions = await core_of(request).db.run(lambda s: load_portions(s, rec.id))
     if not portions:
         return Withheld()
-    return withheld_for(core_of(request).policy, who, recorder(request).target(rec), portions)
+    return withheld_for(core_of(request).policy, who, await recorder(request).target(rec), portions)
 
 
 async def segment_response(request: web.Request, rec: Recording, hidden: Withheld,

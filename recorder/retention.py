@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -87,8 +86,6 @@ class RetentionJob:
                  audit: AuditLog | None = None) -> None:
         self.db, self.bus, self.registry, self.root = db, bus, registry, root
         self.exports, self.settings, self.audit = exports, settings, audit
-        # hearing_ref -> hearing type (e.g. "criminal"); supplied by the hearing package.
-        self.hearing_type: Callable[[str | None], str | None] = lambda _ref: None
         self.last_report: RetentionReport | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -112,12 +109,10 @@ class RetentionJob:
                 log.exception("retention run failed")
             await asyncio.sleep(self.settings.interval_hours * 3600)
 
-    def keep_days_of(self, court: str, hearing_ref: str | None,
-                     retention_class: str | None = None) -> int:
-        """Days to keep: the row's retention class when it has one, else the hearing's type."""
+    def keep_days_of(self, court: str, retention_class: str | None) -> int:
+        """Days to keep: by the court's level, or longer by the recording's retention class."""
         node = self.registry.courts.get(court)
-        kind = retention_class if retention_class is not None else self.hearing_type(hearing_ref)
-        return keep_days(self.settings, node.level if node else None, kind)
+        return keep_days(self.settings, node.level if node else None, retention_class)
 
     async def run(self, now: datetime | None = None) -> RetentionReport:
         """One pass: remove what has expired, flag what cannot be removed safely."""
@@ -137,7 +132,7 @@ class RetentionJob:
             return [_Candidate(*row[:8], row[8] or row[9]) for row in rows]
 
         for cand in await self.db.run(candidates):
-            days = self.keep_days_of(cand.court, cand.hearing_ref, cand.retention_class)
+            days = self.keep_days_of(cand.court, cand.retention_class)
             if cand.ended_at + timedelta(days=days) > now:
                 continue
             if cand.state == "recording":

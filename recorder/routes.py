@@ -59,7 +59,7 @@ async def search(request: web.Request) -> web.Response:
     if courts and not svc.policy.can(who, "recording.view",
                                      Target(kind="recording", court=who.court)):
         # Visible only where they sit on the bench (judges): narrow to those hearings.
-        hearings = recorder(request).staff.hearings_of(who.username)
+        hearings = await recorder(request).staff.hearings_of(who.username)
     court = _query(request, "court", 16)
     if court is not None:
         if not COURT_CODE.match(court) or court not in courts:
@@ -173,7 +173,7 @@ async def segment(request: web.Request) -> web.StreamResponse:
 async def add_marker(request: web.Request) -> web.Response:
     who, rec = await visible_recording(request)
     svc = core_of(request)
-    target = recorder(request).target(rec)
+    target = await recorder(request).target(rec)
     if not (svc.policy.can(who, "hearing.mark", target)
             or svc.policy.can(who, "room.record", target)):
         raise ApiError(403, "forbidden", {"action": "hearing.mark"})

@@ -27,7 +27,7 @@ routes = web.RouteTableDef()
 @routes.post("/api/recordings/{id}/hold")
 async def hold(request: web.Request) -> web.Response:
     who, rec = await recording_for(request, "recording.hold")
-    target = recorder(request).target(rec)
+    target = await recorder(request).target(rec)
     body = await read_json(request)
     held = field(body, "hold", bool)
     reason = reason_field(body)

@@ -76,7 +76,7 @@ async def create_export(request: web.Request) -> web.Response:
     hidden = await withheld(request, who, rec)
     queue = recorder(request).exports
     try:
-        job = await queue.submit(rec, recorder(request).target(rec), who.username, reason,
+        job = await queue.submit(rec, await recorder(request).target(rec), who.username, reason,
                                  start, end, hidden.covers)
     except ExportRefused as exc:
         raise ApiError(exc.status, str(exc)) from None

@@ -39,9 +39,10 @@ MAX_MARKERS: Final = 2000
 SLACK: Final = timedelta(seconds=1)
 
 
-def _publish(request: web.Request, rec: Recording, kind: str, data: dict[str, object]) -> None:
+async def _publish(request: web.Request, rec: Recording, kind: str,
+                   data: dict[str, object]) -> None:
     # Only those who may seal learn the details; viewers learn it from the timeline.
-    core_of(request).bus.post(Event(kind, recorder(request).target(rec),
+    core_of(request).bus.post(Event(kind, await recorder(request).target(rec),
                                         {"recording": rec.id, **data},
                                         action="recording.seal"))
 
@@ -85,7 +86,7 @@ async def add_portion(request: web.Request) -> web.Response:
     await audit(request, who, "recording.seal", rec.id, rec.court, {
         "portion": portion.id, "level": level, "from": iso(start), "to": iso(end),
         "reason": reason})
-    _publish(request, rec, "recording.portion", {"portion": portion.id, "level": level,
+    await _publish(request, rec, "recording.portion", {"portion": portion.id, "level": level,
                                                  "from": iso(start), "to": iso(end)})
     return web.json_response(portion_json(portion), status=201)
 
@@ -117,7 +118,7 @@ async def lift_portion(request: web.Request) -> web.Response:
     await audit(request, who, "recording.unseal", rec.id, rec.court, {
         "portion": portion.id, "level": portion.level, "from": iso(portion.start_at),
         "to": iso(portion.end_at), "reason": reason})
-    _publish(request, rec, "recording.portion.lifted", {"portion": portion.id})
+    await _publish(request, rec, "recording.portion.lifted", {"portion": portion.id})
     return web.json_response(portion_json(portion))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from control.audit import AuditLog
 from control.bus import Event, EventBus
 from control.config import RetentionSettings
 from control.db import Database, utcnow
+from control.media_paths import room_path
 from control.monitoring import RoomMonitor
 from control.policy import Principal, Target
 from control.registry import CourtRegistry, RoomInfo
@@ -57,25 +58,22 @@ class RecorderConflict(Exception):
 
 
 class HearingStaff(Protocol):
-    """Who sits on a hearing; supplied by the hearing package (judges see only their own)."""
+    """Who sits on a hearing; supplied by the hearing package (judges see only their own).
+    Awaited: an answer may need the database, which is never asked on the event loop."""
 
-    def staff_of(self, hearing_ref: str | None) -> frozenset[str]: ...
+    async def staff_of(self, hearing_ref: str | None) -> frozenset[str]: ...
 
-    def hearings_of(self, username: str) -> frozenset[str]: ...
+    async def hearings_of(self, username: str) -> frozenset[str]: ...
 
 
 class NoHearingStaff:
-    """Until hearings are wired in: no hearing has staff, so judges see no recordings."""
+    """Without the hearing package: no hearing has staff, so judges see no recordings."""
 
-    def staff_of(self, hearing_ref: str | None) -> frozenset[str]:
+    async def staff_of(self, hearing_ref: str | None) -> frozenset[str]:
         return frozenset()
 
-    def hearings_of(self, username: str) -> frozenset[str]:
+    async def hearings_of(self, username: str) -> frozenset[str]:
         return frozenset()
-
-
-def stream_path(room: str, feed: str) -> str:
-    return f"rooms/{room}/{feed}"
 
 
 @dataclass
@@ -92,7 +90,7 @@ class _Active:
     @property
     def own(self) -> bool:
         """The room's own feed; other paths filed under it (petitions) leave its status alone."""
-        return self.path == stream_path(self.room.code, self.feed)
+        return self.path == room_path(self.room.code, self.feed)
 
 
 class RecorderService:
@@ -124,8 +122,6 @@ class RecorderService:
         self._starting: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._plays: dict[tuple[str, int, str], float] = {}
-        # Told (room, feed, hearing_ref, reason) when a recording fails on its own.
-        self.failure_listeners: list[Callable[[str, str, str | None, str], None]] = []
 
     def first_play(self, username: str, recording_id: int, span: str) -> bool:
         """True once per user, recording and range per PLAY_AUDIT_S (players re-poll)."""
@@ -186,10 +182,10 @@ class RecorderService:
         return {a.feed: a.recording_id for a in self._active.values()
                 if a.room.code == room and a.hearing_ref == hearing_ref}
 
-    def target(self, rec: Recording) -> Target:
+    async def target(self, rec: Recording) -> Target:
         """What the policy is asked about for a recording."""
         return Target(kind="recording", court=rec.court, room=rec.room, feed=rec.feed,
-                      staff=self.staff.staff_of(rec.hearing_ref))
+                      staff=await self.staff.staff_of(rec.hearing_ref))
 
     # ---- recording control ----
 
@@ -202,7 +198,7 @@ class RecorderService:
         `path` names a stream outside the room's own `rooms/<room>/<feed>` (a remote site or
         a petition session), filed under the room and `feed` all the same. `retention_class`
         (the case type, e.g. "criminal") sets how long retention keeps it."""
-        path = path or stream_path(room.code, feed)
+        path = path or room_path(room.code, feed)
         if path.startswith(PRIVATE_PATHS):
             raise RecorderConflict("this stream is private and is never recorded")
         if self._pool is None:
@@ -260,7 +256,7 @@ class RecorderService:
     async def stop_recording(self, room: RoomInfo, feed: str, who: Principal,
                              path: str | None = None) -> Recording:
         """Stop recording a feed: the open segment is closed and indexed first."""
-        active = self._active.get(path or stream_path(room.code, feed))
+        active = self._active.get(path or room_path(room.code, feed))
         if active is None:
             raise RecorderConflict("this feed is not being recorded")
         return await self._finish(active, "closed", f"stopped by {who.username}")
@@ -274,10 +270,22 @@ class RecorderService:
             return marker
 
         marker = await self.db.run(write)
-        self.bus.post(Event("recording.marker", self.target(rec),
+        self.bus.post(Event("recording.marker", await self.target(rec),
                                {"recording": rec.id, "kind": kind, "text": text,
                                 "author": author}, action="recording.view"))
         return marker
+
+    async def mark_room(self, room: str, kind: str, text: str, at: datetime,
+                        author: str) -> int:
+        """A marker on every recording running in the room; how many were marked."""
+        ids = list(self.active(room).values())
+        if not ids:
+            return 0
+        recs = await self.db.run(
+            lambda s: list(s.scalars(select(Recording).where(Recording.id.in_(ids)))))
+        for rec in recs:
+            await self.add_marker(rec, kind, text, at, author)
+        return len(recs)
 
     # ---- callbacks from the recorders ----
 
@@ -331,8 +339,6 @@ class RecorderService:
     async def _failed(self, active: _Active, reason: str) -> None:
         await self._finish(active, "failed", reason)
         room = active.room
-        for listener in self.failure_listeners:
-            listener(room.code, active.feed, active.hearing_ref, reason)
         if self.monitor is not None and active.own:
             self.monitor.set_status(room.code, "fault", f"recording failed: {reason}"[:120])
         self.bus.post(Event(
@@ -382,8 +388,10 @@ class RecorderService:
             stream = self.streams.get(active.path)
             self.monitor.set_status(active.room.code,
                                     "live" if stream is not None and stream.is_live else "idle")
+        # `recording.failed` carries its hearing: the hearing package opens a gap on it.
         self._publish(f"recording.{'stopped' if state == 'closed' else 'failed'}", active,
-                      {"detail": rec.detail, "segments": rec.segment_count})
+                      {"detail": rec.detail, "segments": rec.segment_count,
+                       "hearing": active.hearing_ref, "path": active.path, "reason": detail})
         return rec
 
     def _publish(self, kind: str, active: _Active, data: dict[str, Any]) -> None:

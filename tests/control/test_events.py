@@ -1,4 +1,5 @@
-"""The event bus over WebSocket: per-user filtering, first-message auth, slow clients."""
+"""The event bus: internal handlers (ordered, failures counted) and WebSocket clients (per-user
+filtering, first-message auth, slow clients dropped)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,47 @@ async def test_slow_websocket_client_is_disconnected(client: TestClient,
         await asyncio.sleep(0.05)
     assert not (services.bus._subscribers & ours)
     await ws.close()
+
+
+async def test_a_failing_handler_is_logged_and_counted_and_stops_nothing(
+        caplog: pytest.LogCaptureFixture) -> None:
+    bus = EventBus()
+    seen: list[tuple[str, int]] = []
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("handler bug")
+
+    async def later(event: Event) -> None:
+        seen.append((event.kind, event.data["n"]))
+
+    bus.on("hearing.opened", broken)
+    bus.on("hearing.*", later)  # the family runs after the exact kind's handlers
+    client = bus.subscribe()
+    with caplog.at_level("ERROR", logger="control.bus"):
+        await bus.publish(Event("hearing.opened", Target(court="HL"), {"n": 1}))
+        await bus.publish(Event("hearing.closed", Target(court="HL"), {"n": 2}))
+    assert seen == [("hearing.opened", 1), ("hearing.closed", 2)]
+    assert bus.handler_errors == 1
+    assert "broken" in caplog.text and "hearing.opened" in caplog.text
+    assert [e.data["n"] for e in client.ready()] == [1, 2]  # clients get both all the same
+    await bus.close()
+
+
+async def test_a_handler_publishing_queues_and_publish_waits_for_handlers() -> None:
+    """From inside a handler, publishing only queues (no deadlock); outside, it returns once
+    every handler of the event ran, including what those handlers awaited."""
+    bus = EventBus()
+    order: list[str] = []
+
+    async def opened(event: Event) -> None:
+        await bus.publish(Event("alert.raised", Target(court="HL")))
+        await asyncio.sleep(0)
+        order.append("opened handled")
+
+    bus.on("hearing.opened", opened)
+    bus.on("alert.raised", lambda e: order.append("alert handled"))
+    await bus.publish(Event("hearing.opened", Target(court="HL")))
+    assert order[0] == "opened handled"
+    await bus.drain()
+    assert order == ["opened handled", "alert handled"]
+    await bus.close()

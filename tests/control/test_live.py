@@ -15,6 +15,7 @@ from control.config import DemoSettings, Settings
 from control.core import Core
 from control.live import LIVE
 from control.models import AuditEvent
+from media import TrackInfo
 from tests.conftest import auth, login
 from tests.media.peers import WhepViewer, WhipPublisher, wait_until
 
@@ -96,3 +97,27 @@ async def test_demo_rooms_run_a_test_pattern(aiohttp_client, demo_settings: Sett
         await viewer.close()
     live = client.app[LIVE]
     assert len(live.patterns) == 1 and live.patterns[0].running
+
+
+async def test_every_stream_event_is_on_the_bus_outside_rooms_privately(
+        client: TestClient, services: Core) -> None:
+    """Live media turns the media plane's stream events into bus events in one place: a room
+    feed's with its room; any other path's (a remote site) private, for internal handlers."""
+    seen: list[tuple[str, str, bool]] = []
+    services.bus.on("stream.*", lambda e: seen.append(
+        (e.kind, str(e.data["path"]), e.target.private)))
+    sub = services.bus.subscribe()
+    streams = client.app[LIVE].streams
+    tracks = [TrackInfo(kind="video", codec="H264", clock_rate=90000)]
+    site = streams.publish("sites/HLJ-KSS01/7", tracks, label="test")
+    room = streams.publish("rooms/HL0102-01/main", tracks, label="test")
+    site.close()
+    room.close()
+    await services.bus.drain()
+    assert seen == [("stream.up", "sites/HLJ-KSS01/7", True),
+                    ("stream.up", "rooms/HL0102-01/main", False),
+                    ("stream.down", "sites/HLJ-KSS01/7", True),
+                    ("stream.down", "rooms/HL0102-01/main", False)]
+    up = await sub.next("stream.up", where=lambda e: not e.target.private)
+    assert up.target.room == "HL0102-01" and up.data["feed"] == "main"
+    sub.close()

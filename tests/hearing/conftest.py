@@ -19,7 +19,6 @@ from control.config import Settings
 from control.core import Core
 from control.db import utcnow
 from control.models import AuthToken, User
-from hearing.lifecycle import NoHooks
 from hearing.service import HEARINGS, HearingService
 from tests.conftest import PASSWORD, TEST_USERS, auth, make_settings
 
@@ -61,8 +60,7 @@ async def client(aiohttp_client, settings: Settings, services: Core) -> TestClie
     """The app as create_app builds it, but the desk's lifecycle touches no recorder: these
     tests are about cases, the schedule and transitions in rooms without media. Recording
     driven by the lifecycle is tested with live media in test_recording.py."""
-    app = create_app(settings, services)
-    app[HEARINGS].lifecycle.hooks = NoHooks()
+    app = create_app(settings, services, record_hearings=False)
     return await aiohttp_client(app)
 
 

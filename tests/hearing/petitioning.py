@@ -13,8 +13,6 @@ from aiohttp.test_utils import TestClient
 from control.app import build_services, create_app
 from control.config import Settings
 from control.db import Database
-from hearing.lifecycle import NoHooks
-from hearing.service import HEARINGS
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -46,15 +44,13 @@ AppMaker = Callable[..., Coroutine[Any, Any, TestClient]]
 
 @pytest.fixture
 async def make_client(aiohttp_client: Any, settings: Settings) -> AsyncIterator[AppMaker]:
-    """An app whose `[hearing]` settings are overridden; lifecycle hooks off unless asked."""
+    """An app whose `[hearing]` settings are overridden; hearings are recorded if asked."""
     opened: list[tuple[TestClient, Database]] = []
 
-    async def make(hooks: bool = False, **hearing: Any) -> TestClient:
+    async def make(record_hearings: bool = False, **hearing: Any) -> TestClient:
         custom = replace(settings, hearing=replace(settings.hearing, **hearing))
         services = build_services(custom)
-        app = create_app(custom, services)
-        if not hooks:
-            app[HEARINGS].lifecycle.hooks = NoHooks()
+        app = create_app(custom, services, record_hearings=record_hearings)
         # No cookie jar: each request carries only the ticket or token a test gives it.
         client: TestClient = await aiohttp_client(app, cookie_jar=DummyCookieJar())
         opened.append((client, services.db))

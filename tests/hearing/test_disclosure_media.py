@@ -52,7 +52,7 @@ async def segments_in(client: TestClient, playlist: str) -> list[str]:
 
 async def test_public_viewing_capped_live_hls_and_published_recording(
         make_client: AppMaker, clip: Clip) -> None:
-    client = await make_client(hooks=True, public_viewer_cap=1)
+    client = await make_client(record_hearings=True, public_viewer_cap=1)
     client.app[RECORDER].segment_s = 1.0
     live = client.app[LIVE]
     feed = FastFeed(live.streams, PATH, clip)

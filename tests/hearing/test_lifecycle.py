@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from control.app import create_app
+from control.config import Settings
 from control.core import Core
 from control.db import utcnow
 from control.models import AuditEvent
@@ -20,13 +22,14 @@ from hearing.lifecycle import (
     ACTIVE,
     LIVE,
     STATES,
+    TRANSITION_KINDS,
     TRANSITIONS,
-    HearingInfo,
+    Transition,
     check_transition,
     record_gap,
 )
 from hearing.models import Hearing, HearingEvent
-from hearing.service import HearingService
+from hearing.recording import HEARING_RECORDER
 from tests.conftest import auth
 from tests.hearing.conftest import book, file_case, move
 
@@ -216,58 +219,36 @@ async def test_transitions_reach_only_those_who_may_see_them(
         await ws.close()
 
 
-@dataclass
-class Recorder:
-    """Stands in for the recorder: notes what it was told."""
-
-    calls: list[tuple[str, HearingInfo]] = field(default_factory=list)
-    fail_on: str = ""
-
-    async def _note(self, what: str, info: HearingInfo) -> None:
-        if what == self.fail_on:
-            raise OSError("disk full")
-        self.calls.append((what, info))
-
-    async def on_opened(self, hearing: HearingInfo) -> None:
-        await self._note("opened", hearing)
-
-    async def on_recess(self, hearing: HearingInfo) -> None:
-        await self._note("recess", hearing)
-
-    async def on_resumed(self, hearing: HearingInfo) -> None:
-        await self._note("resumed", hearing)
-
-    async def on_closed(self, hearing: HearingInfo) -> None:
-        await self._note("closed", hearing)
-
-    async def on_adjourned(self, hearing: HearingInfo) -> None:
-        await self._note("adjourned", hearing)
-
-
-async def test_hooks_are_told_each_transition(client: TestClient, tokens: dict[str, str],
-                                              hearing_id: int, desk: HearingService) -> None:
-    recorder = Recorder()
-    desk.lifecycle.hooks = recorder
+async def test_handlers_of_each_transition_kind_are_told_in_order(
+        client: TestClient, tokens: dict[str, str], hearing_id: int, services: Core) -> None:
+    """Who reacts to a transition is whoever handles its kind (`hearing.opened` ...)."""
+    seen: list[Transition] = []
+    for kind in TRANSITION_KINDS:
+        services.bus.on(kind, lambda e: seen.append(Transition.of(e)))
     for to in ("opened", "recess", "resumed", "closed"):
-        await move(client, tokens["judge.daoli"], hearing_id, to)
-    assert [c[0] for c in recorder.calls] == ["opened", "recess", "resumed", "closed"]
-    info = recorder.calls[0][1]
-    assert (info.id, info.room, info.feeds, info.previous) == \
-        (hearing_id, "HL0102-01", ("main", "sub"), "scheduled")
-    assert info.case_number == "（2024）黑0102民初101号" and info.presiding_judge == "judge.daoli"
+        await move(client, tokens["judge.daoli"], hearing_id, to)  # returns once handled
+    assert [t.state for t in seen] == ["opened", "recess", "resumed", "closed"]
+    first = seen[0]
+    assert (first.hearing, first.room, first.court, first.previous) == \
+        (hearing_id, "HL0102-01", "HL0102", "scheduled")
+    assert first.case == "（2024）黑0102民初101号" and first.ends_at > first.at - timedelta(days=2)
 
 
-async def test_a_failing_hook_keeps_the_transition_and_raises_an_alert(
-    client: TestClient, tokens: dict[str, str], hearing_id: int, desk: HearingService,
-    services: Core,
+async def test_a_failing_hearing_recording_keeps_the_transition_and_raises_an_alert(
+    aiohttp_client: Any, settings: Settings, services: Core, tokens: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    desk.lifecycle.hooks = Recorder(fail_on="opened")
+    client = await aiohttp_client(create_app(settings, services))
+    case = await file_case(client, tokens["clerk.daoli"])
+    hearing_id = (await book(client, tokens["clerk.daoli"], case["id"]))["id"]
+
+    async def disk_full(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(client.app[HEARING_RECORDER], "_record_all", disk_full)
     sub = services.bus.subscribe()
     await move(client, tokens["judge.daoli"], hearing_id, "opened")
-    kinds = []
-    while (event := await asyncio.wait_for(sub.get(), 1)) and event.kind != "alert.raised":
-        kinds.append(event.kind)
-    assert kinds == ["hearing.opened"] and event is not None
+    event = await sub.next("alert.raised", within=1)
     assert event.data["alert"] == "hearing.hook_failed" and "disk full" in event.data["error"]
     with services.db.session() as s:
         assert s.get(Hearing, hearing_id).state == "opened"  # type: ignore[union-attr]

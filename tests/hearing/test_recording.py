@@ -7,17 +7,23 @@ writing segments, the app exactly as create_app builds it.
 from __future__ import annotations
 
 import asyncio
+import errno
+import threading
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from control.app import create_app
 from control.config import Settings
 from control.core import Core
 from control.live import LIVE
+from hearing.bench_directory import BENCH
 from media.sources import Clip, PatternSpec, render_clip
+from recorder.models import Recording
 from recorder.service import RECORDER
+from recorder.storage import SegmentFile
 from tests.conftest import auth
 from tests.hearing.conftest import SESSION_TOKENS, book, file_case, move
 from tests.recorder.conftest import FastFeed
@@ -127,11 +133,67 @@ async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClie
     back.close()
 
 
-async def test_retention_knows_the_case_type_of_a_hearing(client: TestClient) -> None:
-    from control.app import HEARING_RECORDING
-
+async def test_a_failed_recording_is_a_gap_and_recording_resumes(
+        client: TestClient, clip: Clip, services: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`recording.failed` reaches the hearing recorder through the bus: a gap of the hearing,
+    closed again as the stream is still live and is recorded anew."""
+    feed = feed_of(client, clip)
     hid = await opened(client)
-    glue = client.app[HEARING_RECORDING]
-    assert client.app[RECORDER].retention.hearing_type == glue.case_type_of
-    assert glue.case_type_of(f"hearing:{hid}") == "civil"  # 民初: a civil first instance
-    assert glue.case_type_of("petition:1") is None and glue.case_type_of(None) is None
+    original, failures = SegmentFile.write, [OSError(errno.ENOSPC, "No space left on device")]
+
+    def full_once(self: SegmentFile, chunk: bytes) -> None:
+        if failures:
+            raise failures.pop()
+        original(self, chunk)
+
+    sub = services.bus.subscribe()
+    monkeypatch.setattr(SegmentFile, "write", full_once)
+    feed.push(3)
+    failed = await sub.next("recording.failed", within=10)  # offered after its handlers ran
+    assert failed.data["hearing"] == f"hearing:{hid}" and failed.data["feed"] == "main"
+    await services.bus.drain()
+    gaps = await gaps_of(client, hid)
+    assert len(gaps) == 1 and gaps[0]["cause"].startswith("recording failed:")
+    assert gaps[0]["feed"] == "main" and gaps[0]["ended_at"] is not None
+    assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
+    sub.close()
+    feed.close()
+
+
+async def test_a_hearings_recordings_carry_its_case_type_for_retention(
+        client: TestClient, clip: Clip, services: Core) -> None:
+    feed = FastFeed(client.app[LIVE].streams, f"rooms/{ROOM}/main", clip)
+    feed.push(1)
+    hid = await opened(client)
+    with services.db.session() as s:
+        classes = set(s.scalars(select(Recording.retention_class)
+                                .where(Recording.hearing_ref == f"hearing:{hid}")))
+    assert classes == {"civil"}  # 民初: a civil first instance
+    feed.close()
+
+
+async def test_recording_access_checks_ask_the_database_off_the_loop(
+        client: TestClient, clip: Clip, services: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The judge's bench is looked up through the database's executor and cached, never by a
+    session opened on the event loop's thread."""
+    feed = feed_of(client, clip)
+    hid = await opened(client)
+    on_loop: list[str] = []
+    session = services.db.session
+
+    def watched() -> Any:
+        if threading.current_thread() is threading.main_thread():
+            on_loop.append("session opened on the event loop")
+        return session()
+
+    monkeypatch.setattr(services.db, "session", watched)
+    bench = client.app[BENCH]
+    before = bench.queries
+    items = await recordings_of(client, hid, JUDGE)
+    assert items
+    for _ in range(3):
+        r = await client.get(f"/api/recordings/{items[0]['id']}", headers=auth(JUDGE))
+        assert r.status == 200
+    assert on_loop == []
+    assert bench.queries - before == 2  # the judge's hearings, then the bench: cached after
+    feed.close()

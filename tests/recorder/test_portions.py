@@ -31,10 +31,10 @@ class Bench:
     def __init__(self) -> None:
         self.seats: dict[str, set[str]] = {}
 
-    def staff_of(self, ref: str | None) -> frozenset[str]:
+    async def staff_of(self, ref: str | None) -> frozenset[str]:
         return frozenset(self.seats.get(ref or "", set()))
 
-    def hearings_of(self, username: str) -> frozenset[str]:
+    async def hearings_of(self, username: str) -> frozenset[str]:
         return frozenset(r for r, users in self.seats.items() if username in users)
 
 
@@ -153,7 +153,7 @@ async def test_exports_leave_withheld_segments_out(rclient: TestClient, tokens: 
     with svc.db.session() as s:
         rec = s.get(Recording, rec_id)
         assert rec is not None
-        target = recorder.target(rec)
+        target = await recorder.target(rec)
         hidden = withheld_for(svc.policy, clerk, target, load_portions(s, rec_id))
         start, end = rec.started_at, rec.ended_at
     assert start is not None and end is not None
