@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from control.config import AuthSettings
 from control.db import Database, utcnow
+from control.errors import ApiError
 from control.models import AuthToken, User
 from control.passwords import DUMMY_HASH, check_password_strength, hash_password, verify_password
 from control.policy import ROLES, Principal
@@ -25,12 +26,12 @@ _CACHE_SECONDS = 30.0
 _MAX_TRACKED = 100_000
 
 
-class AuthError(Exception):
+class AuthError(ApiError):
     """A login or account request that must be refused; `status` is the HTTP code."""
 
     def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
+        headers = {"Retry-After": str(int(retry_after) + 1)} if retry_after else None
+        super().__init__(status, message, headers=headers)
 
 
 def token_digest(token: str) -> str:

@@ -14,7 +14,7 @@ from control.http import client_address, core_of, field, query_int, read_fields,
 from control.policy import Principal
 from hearing.access import hearing_target, reach
 from hearing.bench import MAX_PANEL, Bench
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import (
     court_scope,
     desk,
@@ -55,7 +55,6 @@ def _remote_site(body: dict[str, Any]) -> str | None:
 
 
 @routes.post("/api/hearings")
-@as_api_errors
 async def schedule(request: web.Request) -> web.Response:
     who = await require_user(request)
     body = await read_fields(request, _CHANGEABLE | {"case_id", "case_number"})
@@ -76,7 +75,6 @@ async def schedule(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings")
-@as_api_errors
 async def listing(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -122,7 +120,6 @@ def _detail(session: Session, who: Principal, hearing_id: int,
 
 
 @routes.get("/api/hearings/{id}")
-@as_api_errors
 async def read_hearing(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -131,7 +128,6 @@ async def read_hearing(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/hearings/{id}")
-@as_api_errors
 async def reschedule(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id = path_id(request)
@@ -160,7 +156,6 @@ async def reschedule(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/hearings/{id}/transitions")
-@as_api_errors
 async def transition(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id = path_id(request)
@@ -174,7 +169,6 @@ async def transition(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings/{id}/events")
-@as_api_errors
 async def log(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -191,7 +185,6 @@ async def log(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings/{id}/gaps")
-@as_api_errors
 async def gaps(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -201,7 +194,6 @@ async def gaps(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/hearings/{id}/gaps/{gap_id}/explanation")
-@as_api_errors
 async def explain_gap(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id, gap_id = path_id(request), path_id(request, "gap_id")

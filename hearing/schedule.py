@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from control.models import Courtroom, User
 from control.policy import Policy, Principal, Target
 from control.registry import CourtRegistry
-from hearing.access import Reach, case_staff, case_target, ensure, hearing_target
+from hearing.access import Reach, case_staff, case_target, hearing_target
 from hearing.bench import Bench, check_bench
 from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
@@ -168,8 +168,8 @@ def schedule_hearing(session: Session, policy: Policy, registry: CourtRegistry, 
     case = session.get(Case, case_id, options=[selectinload(Case.parties)])
     if case is None:
         raise HearingError(404, "not found")
-    ensure(policy, who, "hearing.view", case_target(case, case_staff(session, case)), hide=True)
-    ensure(policy, who, "hearing.schedule", Target(kind="hearing", court=case.court_code))
+    policy.require(who, "hearing.view", case_target(case, case_staff(session, case)), hide=True)
+    policy.require(who, "hearing.schedule", Target(kind="hearing", court=case.court_code))
     slot = replace(slot, bench=_fill_bench(slot.bench, case))
     _check_room(registry, slot.room, case.court_code)
     check_window(slot.starts_at, slot.ends_at, now)

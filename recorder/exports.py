@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from control.bus import Event, EventBus
 from control.db import Database, utcnow
+from control.errors import ApiError
 from control.policy import Target
 from recorder.exportmux import ExportCancelled, ExportError, ExportPart, MuxResult, remux
 from recorder.index import ExportJob, Recording, Segment
@@ -38,12 +39,8 @@ WORKERS: Final = 1  # remuxing is I/O bound; one at a time leaves the cores to l
 HASH_SHARE: Final = 5  # percent of the progress bar that hashing the file takes
 
 
-class ExportRefused(Exception):
+class ExportRefused(ApiError):
     """The export cannot be queued: `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

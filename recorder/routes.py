@@ -39,7 +39,6 @@ from recorder.playback import (
     recording_json,
     search_recordings,
 )
-from recorder.service import RecorderConflict
 from recorder.storage import INIT_NAME, SEGMENT_NAME
 
 routes = web.RouteTableDef()
@@ -227,13 +226,10 @@ async def control_recording(request: web.Request) -> web.Response:
         raise ApiError(400, "unknown feed", {"feeds": list(room.feeds)})
     hearing = field(body, "hearing", str, required=False, max_len=64)
     svc = recorder(request)
-    try:
-        if action == "start":
-            rec = await svc.start_recording(room, feed, who, hearing)
-        else:
-            rec = await svc.stop_recording(room, feed, who)
-    except RecorderConflict as exc:
-        raise ApiError(409, str(exc), {"room": room.code, "feed": feed}) from None
+    if action == "start":
+        rec = await svc.start_recording(room, feed, who, hearing)
+    else:
+        rec = await svc.stop_recording(room, feed, who)
     await _audit(request, who, f"recording.{action}", rec.id, room.court,
                  {"room": room.code, "feed": feed, "hearing": hearing})
     return web.json_response(recording_json(rec), status=201 if action == "start" else 200)

@@ -25,7 +25,7 @@ from recorder.access import (
     recording_for,
     withheld,
 )
-from recorder.exports import ExportRefused, export_json
+from recorder.exports import export_json
 from recorder.index import ExportJob, Recording, Segment
 from recorder.playback import iso, parse_time, recorded_span
 from recorder.portions import Withheld
@@ -75,11 +75,8 @@ async def create_export(request: web.Request) -> web.Response:
     start, end = max(start, span[0]), min(end, span[1])
     hidden = await withheld(request, who, rec)
     queue = recorder(request).exports
-    try:
-        job = await queue.submit(rec, recorder(request).target(rec), who.username, reason,
-                                 start, end, hidden.covers)
-    except ExportRefused as exc:
-        raise ApiError(exc.status, str(exc)) from None
+    job = await queue.submit(rec, recorder(request).target(rec), who.username, reason,
+                             start, end, hidden.covers)
     await audit(request, who, "recording.export", rec.id, rec.court, {
         "export": job.id, "reason": reason, "from": iso(start), "to": iso(end),
         "segments": job.segments, "omitted": len(job.omitted)})
