@@ -25,6 +25,7 @@ from control.bus import Event
 from control.core import Core
 from control.db import Base, UTCDateTime, utcnow
 from control.errors import ApiError
+from control.iso8601 import iso
 from control.policy import Principal, Target
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,6 @@ class Alert(Base):
     acked_by: Mapped[str | None] = mapped_column(String(64))
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ack_comment: Mapped[str] = mapped_column(String(500), default="")
-
-
-def iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at is not None else None
 
 
 def thumbnail_url(room: str, feed: str) -> str | None:

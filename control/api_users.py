@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from control.auth import add_user, set_password, validate_account
 from control.errors import ApiError
 from control.http import client_address, core_of, field, query_int, read_fields, read_json, require
+from control.iso8601 import iso
 from control.models import AuthToken, User
 from control.policy import Principal, Target
 
@@ -26,8 +27,7 @@ EDITABLE = {"role", "court", "display_name", "active"}
 def user_json(u: User) -> dict[str, Any]:
     return {"username": u.username, "role": u.role, "court": u.court_code,
             "display_name": u.display_name, "active": u.active,
-            "created_at": u.created_at.isoformat().replace("+00:00", "Z"),
-            "password_changed_at": u.password_changed_at.isoformat().replace("+00:00", "Z")}
+            "created_at": iso(u.created_at), "password_changed_at": iso(u.password_changed_at)}
 
 
 async def _admin(request: web.Request) -> Principal:

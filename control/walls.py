@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from control.alerts import iso
 from control.bus import Event
 from control.core import Core
 from control.db import Base, UTCDateTime, utcnow
 from control.errors import ApiError
+from control.iso8601 import iso
 from control.policy import Principal, Target
 from control.province import ROOM_CODE
 

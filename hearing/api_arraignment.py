@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.db import utcnow
 from control.http import bearer_token, client_address, core_of, field, read_fields, require_user
+from control.iso8601 import iso
 from control.policy import Principal
 from hearing import consultation as consult
 from hearing.access import hearing_target
@@ -40,7 +41,6 @@ from hearing.signature import (
     signature_json,
 )
 from hearing.sites import looks_like_credential, require_site, site_principal
-from hearing.wire import iso
 
 routes = web.RouteTableDef()
 SITE_LOOKAHEAD = timedelta(days=7)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from control.core import Core
 from control.http import client_address, core_of, field, query_int, read_fields, require_user
+from control.iso8601 import iso, parse_iso
 from control.policy import Principal
 from hearing.access import hearing_target, reach
 from hearing.bench import MAX_PANEL, Bench
@@ -27,7 +28,6 @@ from hearing.http import (
 from hearing.lifecycle import STATES, gap_json, load_hearing
 from hearing.models import HearingEvent, RecordingGap
 from hearing.schedule import HearingQuery, Slot, find_hearings, hearing_json
-from hearing.wire import iso, parse_instant
 
 routes = web.RouteTableDef()
 
@@ -63,8 +63,8 @@ async def schedule(request: web.Request) -> web.Response:
         case_id = await desk(request).case_id_of(text(body, "case_number", 64, required=True))
     slot = Slot(
         room=text(body, "room", 24, required=True),
-        starts_at=parse_instant(body.get("starts_at"), "starts_at"),
-        ends_at=parse_instant(body.get("ends_at"), "ends_at"),
+        starts_at=parse_iso(body.get("starts_at"), "field 'starts_at'"),
+        ends_at=parse_iso(body.get("ends_at"), "field 'ends_at'"),
         bench=Bench(optional_name(body, "presiding_judge") or "",
                     optional_name(body, "clerk") or "", _panel(body)),
     )
@@ -100,7 +100,7 @@ async def listing(request: web.Request) -> web.Response:
 
 def _instant_query(request: web.Request, name: str) -> datetime | None:
     raw = request.query.get(name)
-    return None if not raw else parse_instant(raw, name)
+    return None if not raw else parse_iso(raw, f"field {name!r}")
 
 
 def _detail(session: Session, who: Principal, hearing_id: int,
@@ -135,7 +135,7 @@ async def reschedule(request: web.Request) -> web.Response:
     changes: dict[str, Any] = {}
     for key in ("starts_at", "ends_at"):
         if key in body:
-            changes[key] = parse_instant(body[key], key)
+            changes[key] = parse_iso(body[key], f"field {key!r}")
     for key in ("presiding_judge", "clerk"):
         if key in body:
             changes[key] = text(body, key, 64, required=True)

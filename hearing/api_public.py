@@ -12,6 +12,7 @@ from typing import Final
 from aiohttp import web
 
 from control.http import core_of, query_int
+from control.iso8601 import iso
 from control.live import LIVE
 from control.policy import PUBLIC
 from control.province import COURT_CODE
@@ -27,7 +28,6 @@ from hearing.public_views import (
     published_recording,
 )
 from hearing.recording import hearing_ref
-from hearing.wire import iso
 from recorder.access import segment_response, withheld
 from recorder.index import Recording
 from recorder.playback import build_playlist

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from control.db import utcnow
+from control.iso8601 import iso
 from control.policy import Policy, Principal, Target
 from hearing.access import Reach, case_staff, case_target, may_see_personal_data
 from hearing.bench import check_person
@@ -26,7 +27,6 @@ from hearing.models import (
     HearingSeat,
     Party,
 )
-from hearing.wire import iso
 
 MAX_PARTIES = 200
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from control.core import Core
+from control.iso8601 import iso
 from control.policy import Policy, Principal
 from hearing.access import case_staff, case_target
 from hearing.cases import broadcast_blockers
@@ -27,7 +28,6 @@ from hearing.errors import HearingError
 from hearing.lifecycle import ENDING, LIVE, HearingInfo, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, Publication
 from hearing.schedule import hearing_json
-from hearing.wire import iso
 from recorder.index import Recording
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import iso
 from control.policy import Policy, Principal, Target
 from hearing.access import hearing_target
 from hearing.errors import HearingError
 from hearing.models import Hearing, HearingEvent, RecordingGap
-from hearing.wire import iso
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import iso
 from control.policy import Target
 from hearing.lifecycle import LIVE, HearingInfo
 from hearing.models import Case, Hearing, HearingEvent
-from hearing.wire import iso
 
 log = logging.getLogger(__name__)
 

@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import iso
 from control.policy import Principal, Target
 from control.ratelimit import RateLimit
 from control.registry import RoomInfo
 from hearing.errors import HearingError
 from hearing.models import PETITION_STATES, Petition
 from hearing.petition_form import SignUp
-from hearing.wire import iso
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from control.iso8601 import iso
 from control.models import Courtroom, User
 from control.policy import Policy, Principal, Target
 from control.registry import CourtRegistry
@@ -26,7 +27,6 @@ from hearing.errors import HearingError
 from hearing.lifecycle import ACTIVE, LIVE, allowed, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, HearingSeat
 from hearing.sites import check_link
-from hearing.wire import iso
 
 MAX_DURATION: Final = timedelta(hours=12)
 

@@ -20,9 +20,9 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from control.db import Base, UTCDateTime, utcnow
+from control.iso8601 import iso
 from hearing.errors import HearingError
 from hearing.models import Hearing, HearingEvent, Party, RemoteSite
-from hearing.wire import iso
 
 MAX_PNG_BYTES: Final = 256 * 1024
 MAX_WIDTH, MAX_HEIGHT = 2048, 1024

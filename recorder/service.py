@@ -25,6 +25,7 @@ from control.bus import Event, EventBus
 from control.config import RetentionSettings
 from control.db import Database, utcnow
 from control.errors import ApiError
+from control.iso8601 import MILLIS, iso
 from control.monitoring import RoomMonitor
 from control.policy import Principal, Target
 from control.registry import CourtRegistry, RoomInfo
@@ -312,7 +313,7 @@ class RecorderService:
 
         await self.db.run(write)
         self._publish("recording.segment", active, {
-            "sequence": closed.sequence, "start": closed.start_at.isoformat(),
+            "sequence": closed.sequence, "start": iso(closed.start_at, MILLIS),
             "duration": round(closed.duration, 3), "bytes": closed.bytes,
             "audio_dbfs": closed.audio_dbfs, "motion": closed.motion})
 

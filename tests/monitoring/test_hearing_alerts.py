@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from control.api_monitoring import Monitoring
 from control.app import HEARING_RECORDING
 from control.db import utcnow
+from control.iso8601 import iso
 from control.live import LIVE
 from media.sources import PatternSpec, render_clip
 from tests.conftest import auth
@@ -19,8 +20,8 @@ from tests.recorder.conftest import FastFeed
 ROOM = "HL0102-01"
 
 
-def iso(minutes: float) -> str:
-    return (utcnow() + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+def in_minutes(minutes: float) -> str:
+    return iso(utcnow() + timedelta(minutes=minutes))
 
 
 async def test_opening_a_hearing_escalates_the_rooms_open_alerts(
@@ -44,7 +45,8 @@ async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
         client: TestClient, tokens: dict[str, str], mon: Monitoring) -> None:
     clerk = tokens["clerk.daoli"]
     case = await file_case(client, clerk)
-    body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(8), "ends_at": iso(68)}
+    body = {"case_id": case["id"], "room": ROOM, "starts_at": in_minutes(8),
+            "ends_at": in_minutes(68)}
     r = await client.post("/api/hearings", json=body, headers=auth(clerk))
     assert r.status == 201, await r.text()
     glue = client.app[HEARING_RECORDING]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import av
@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from control.core import CORE
+from control.iso8601 import iso, parse_iso
 from control.models import AuditEvent
 from media.sources import Clip
 from recorder.index import ExportJob, Recording
@@ -26,8 +27,8 @@ REASON = "Appeal file (2024) HL01 刑终 12"
 
 
 def at(rec: dict[str, Any], seconds: float) -> str:
-    start = datetime.fromisoformat(rec["started_at"])
-    return (start + timedelta(seconds=seconds)).isoformat()
+    start = parse_iso(rec["started_at"])
+    return iso(start + timedelta(seconds=seconds))
 
 
 async def wait_done(client: TestClient, url: str, token: str) -> dict[str, Any]:
@@ -78,12 +79,12 @@ async def test_export_a_sub_range(rclient: TestClient, tokens: dict[str, str],
     assert done["state"] == "done", done
     assert done["percent"] == 100 and done["bytes"] > 10_000 and len(done["sha256"]) == 64
     # The file starts on the keyframe at or before `from` and ends at `to`.
-    start = datetime.fromisoformat(done["start"])
-    asked = datetime.fromisoformat(at(recorded, 2.5))
+    start = parse_iso(done["start"])
+    asked = parse_iso(at(recorded, 2.5))
     assert timedelta(0) <= asked - start < timedelta(seconds=1.05)
     assert done["end"] == done["to"]
     duration = done["duration"]
-    assert duration == pytest.approx((datetime.fromisoformat(done["end"]) - start)
+    assert duration == pytest.approx((parse_iso(done["end"]) - start)
                                      .total_seconds(), abs=0.002)
 
     r = await rclient.get(done["file"], headers=auth(token))
@@ -218,8 +219,8 @@ async def test_interrupted_exports_fail_at_start(rclient: TestClient, tokens: di
     svc = rclient.app[CORE]
     with svc.db.session() as s:
         job = ExportJob(recording_id=recorded["id"], requested_by="pres.hl", reason=REASON,
-                        from_at=datetime.fromisoformat(at(recorded, 1)),
-                        to_at=datetime.fromisoformat(at(recorded, 2)), state="running",
+                        from_at=parse_iso(at(recorded, 1)),
+                        to_at=parse_iso(at(recorded, 2)), state="running",
                         file_name="export-000099.mp4")
         s.add(job)
     queue.folder.mkdir(parents=True, exist_ok=True)
