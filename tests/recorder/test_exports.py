@@ -108,11 +108,9 @@ async def test_export_a_sub_range(rclient: TestClient, tokens: dict[str, str],
     r = await rclient.get(done["file"], headers={**auth(token), "Range": "bytes=100-"})
     assert r.status == 206 and await r.read() == data[100:]
 
-    seen = []
-    while not events._queue.empty():
-        ev = events._queue.get_nowait()
-        if ev is not None and ev.kind == "recording.export":
-            seen.append((ev.data["state"], ev.data["percent"]))
+    await rclient.app[CORE].bus.drain()
+    seen = [(ev.data["state"], ev.data["percent"]) for ev in events.ready()
+            if ev.kind == "recording.export"]
     assert seen[0] == ("queued", 0) and seen[-1] == ("done", 100), seen
     percents = [p for s, p in seen if s == "running"]
     assert percents == sorted(percents) and len(percents) >= 3, seen

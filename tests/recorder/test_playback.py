@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 
 import pytest
@@ -135,15 +134,13 @@ async def test_playlist_of_a_running_recording_is_an_event(
     feed = FastFeed(streams_of(rclient), f"rooms/{ROOM}/main", clip)
     feed.push(2)
     clerk = auth(tokens["clerk.daoli"])
+    events = rclient.app[CORE].bus.subscribe()
     r = await rclient.post(f"/api/courtrooms/{ROOM}/recording", json={"action": "start"},
                            headers=clerk)
     rec = await r.json()
     feed.push(4)
-    for _ in range(100):  # the index catches up within moments
-        r = await rclient.get(f"/api/recordings/{rec['id']}", headers=clerk)
-        if (await r.json())["segments"] >= 4:
-            break
-        await asyncio.sleep(0.05)
+    # Published once the segment is indexed.
+    await events.next("recording.segment", within=10, where=lambda e: e.data["sequence"] >= 4)
     r = await rclient.get(f"/api/recordings/{rec['id']}/playlist.m3u8", headers=clerk)
     text = await r.text()
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text and "#EXT-X-ENDLIST" not in text
