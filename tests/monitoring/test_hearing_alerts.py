@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
@@ -15,6 +14,7 @@ from control.live import LIVE
 from media.sources import PatternSpec, render_clip
 from tests.conftest import auth
 from tests.hearing.conftest import book, file_case, move
+from tests.media.peers import wait_until
 from tests.recorder.conftest import FastFeed
 
 ROOM = "HL0102-01"
@@ -60,7 +60,7 @@ async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
     feed = FastFeed(client.app[LIVE].streams, f"rooms/{ROOM}/main",
                     render_clip(PatternSpec("dark room", gop_s=1, duration_s=1)))
     feed.push(1)
-    await asyncio.sleep(0)
+    assert await wait_until(lambda: mon.watch.main_feed_live(ROOM), 5)
     assert await mon.alerts.check_upcoming(await glue.upcoming(),
                                            mon.watch.main_feed_live) == {}
     assert not [a for a in mon.alerts.open_in(ROOM) if a.kind == "feeds_down"]
