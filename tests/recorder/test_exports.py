@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 from datetime import timedelta
@@ -32,13 +31,19 @@ def at(rec: dict[str, Any], seconds: float) -> str:
 
 
 async def wait_done(client: TestClient, url: str, token: str) -> dict[str, Any]:
-    for _ in range(400):  # up to 20 s
-        r = await client.get(url, headers=auth(token))
-        assert r.status == 200, await r.text()
-        body = await r.json()
-        if body["state"] in ("done", "failed"):
-            return body
-        await asyncio.sleep(0.05)
+    """The export's state once it finished (told on the bus), as the API reports it."""
+    events = client.app[CORE].bus.subscribe()
+    try:
+        for _ in range(2):  # once more after the event: it may have finished before we asked
+            r = await client.get(url, headers=auth(token))
+            assert r.status == 200, await r.text()
+            body = await r.json()
+            if body["state"] in ("done", "failed"):
+                return body
+            await events.next("recording.export", within=20, where=lambda e: (
+                e.data["export"] == body["id"] and e.data["state"] in ("done", "failed")))
+    finally:
+        events.close()
     raise AssertionError(f"export did not finish: {body}")
 
 

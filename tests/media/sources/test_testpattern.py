@@ -93,7 +93,7 @@ async def test_yields_to_a_publisher_that_takes_over():
     encoder = registry.publish("rooms/y/main", source.clip.tracks, takeover=True)  # type: ignore[union-attr]
     assert source.state == "stopped" and source.last_error == "displaced by another publisher"
     sent = source.packets_sent
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.15)  # the window under test: a displaced source sends nothing in it
     assert source.packets_sent == sent
     encoder.close()
 
