@@ -25,6 +25,7 @@ from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.errors import ApiError
+from control.iso8601 import iso
 from control.models import Alert
 from control.policy import Principal, Target
 
@@ -41,8 +42,6 @@ REOPEN_S = 60.0  # a condition back this soon reopens its alert instead of addin
 UPCOMING_LEAD = timedelta(minutes=10)
 
 
-def iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at is not None else None
 
 
 def thumbnail_url(room: str, feed: str) -> str | None:

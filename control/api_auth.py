@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from control.auth import AuthError
-from control.errors import ApiError
 from control.http import bearer_token, client_address, core_of, field, read_json, require_user
 from control.policy import Principal, role_scopes
 
@@ -26,8 +25,7 @@ async def login(request: web.Request) -> web.Response:
             await svc.audit.record(
                 _anonymous(username), "login.failed", f"user:{username}", address=address
             )
-        headers = {"Retry-After": str(int(exc.retry_after) + 1)} if exc.retry_after else None
-        raise ApiError(exc.status, exc.message, headers=headers) from None
+        raise
     await svc.audit.record(who, "login", f"user:{who.username}", address=address)
     response = web.json_response({
         "token": token,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -21,12 +21,12 @@ from control.alerts import (
     AlertBook,
     AlertQuery,
     AlertView,
-    iso,
     query_alerts,
     visible_alert,
 )
 from control.errors import ApiError
 from control.http import client_address, core_of, field, query_int, read_json, require, require_user
+from control.iso8601 import iso, parse_iso
 from control.metrics import Metrics
 from control.models import Alert, AuditEvent
 from control.operations import FeedWatch, NodeLoad, OperationsView
@@ -144,11 +144,7 @@ def _when(request: web.Request, name: str) -> datetime | None:
     raw = request.query.get(name)
     if not raw:
         return None
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, f"query parameter {name!r} must be an ISO 8601 time") from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return parse_iso(raw, f"query parameter {name!r}", naive_is_utc=True)
 
 
 def _audit_json(row: AuditEvent) -> dict[str, Any]:

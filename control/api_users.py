@@ -12,9 +12,10 @@ from aiohttp import web
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from control.auth import AuthError, add_user, set_password, validate_account
+from control.auth import add_user, set_password, validate_account
 from control.errors import ApiError
 from control.http import client_address, core_of, field, query_int, read_fields, read_json, require
+from control.iso8601 import iso
 from control.models import AuthToken, User
 from control.policy import Principal, Target
 
@@ -26,8 +27,7 @@ EDITABLE = {"role", "court", "display_name", "active"}
 def user_json(u: User) -> dict[str, Any]:
     return {"username": u.username, "role": u.role, "court": u.court_code,
             "display_name": u.display_name, "active": u.active,
-            "created_at": u.created_at.isoformat().replace("+00:00", "Z"),
-            "password_changed_at": u.password_changed_at.isoformat().replace("+00:00", "Z")}
+            "created_at": iso(u.created_at), "password_changed_at": iso(u.password_changed_at)}
 
 
 async def _admin(request: web.Request) -> Principal:
@@ -38,16 +38,6 @@ async def _audit(request: web.Request, who: Principal, action: str, username: st
                  detail: dict[str, Any]) -> None:
     await core_of(request).audit.record(who, action, f"user:{username}",
                                          address=client_address(request), detail=detail)
-
-
-def _run_account(work: Any) -> Any:
-    """Run `work(session)` mapping account errors to API errors."""
-    def wrapped(session: Session) -> Any:
-        try:
-            return work(session)
-        except AuthError as exc:
-            raise ApiError(exc.status, exc.message) from None
-    return wrapped
 
 
 @routes.get("/api/users")
@@ -85,8 +75,8 @@ async def create_user(request: web.Request) -> web.Response:
     password = field(body, "password", str, max_len=256)
     name = field(body, "display_name", str, required=False, max_len=128) or ""
     svc = core_of(request)
-    user = await svc.db.run(_run_account(
-        lambda s: user_json(add_user(s, svc.registry, username, role, court, password, name))))
+    user = await svc.db.run(
+        lambda s: user_json(add_user(s, svc.registry, username, role, court, password, name)))
     await _audit(request, who, "user.create", username, {"role": role, "court": court})
     return web.json_response(user, status=201)
 
@@ -121,7 +111,7 @@ async def change_user(request: web.Request) -> web.Response:
             session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
         return user_json(user)
 
-    user = await svc.db.run(_run_account(change))
+    user = await svc.db.run(change)
     svc.auth.forget_user(username)
     await _audit(request, who, "user.change", username,
                  {k: body[k] for k in sorted(body) if k in EDITABLE})
@@ -134,7 +124,7 @@ async def reset_password(request: web.Request) -> web.Response:
     username = request.match_info["username"][:64]
     password = field(await read_json(request), "password", str, max_len=256)
     svc = core_of(request)
-    await svc.db.run(_run_account(lambda s: set_password(s, username, password)))
+    await svc.db.run(lambda s: set_password(s, username, password))
     svc.auth.forget_user(username)
     await _audit(request, who, "user.password", username, {})
     return web.Response(status=204)

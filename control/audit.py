@@ -21,6 +21,7 @@ GENESIS = "0" * 64
 def record_hash(prev_hash: str, at: datetime, actor: str, role: str, court: str | None,
                 action: str, target: str, address: str, detail: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and a canonical JSON of the record."""
+    # `isoformat()` as the chain was first written (+00:00, not Z): rows already sealed must verify.
     body = json.dumps(
         [prev_hash, at.isoformat(), actor, role, court, action, target, address, detail],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import secrets
 import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from control.config import AuthSettings
 from control.db import Database, utcnow
+from control.errors import ApiError
 from control.models import AuthToken, User
 from control.passwords import DUMMY_HASH, check_password_strength, hash_password, verify_password
 from control.policy import ROLES, Principal
+from control.ratelimit import RateLimit
 from control.registry import CourtRegistry
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -25,12 +26,12 @@ _CACHE_SECONDS = 30.0
 _MAX_TRACKED = 100_000
 
 
-class AuthError(Exception):
+class AuthError(ApiError):
     """A login or account request that must be refused; `status` is the HTTP code."""
 
     def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
+        headers = {"Retry-After": str(int(retry_after) + 1)} if retry_after else None
+        super().__init__(status, message, headers=headers)
 
 
 def token_digest(token: str) -> str:
@@ -78,34 +79,6 @@ def set_password(session: Session, username: str, password: str) -> None:
     session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
 
 
-class _Throttle:
-    """Failure timestamps per key (user or address) in a sliding window, bounded in size."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._fails: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def blocked_for(self, key: str, now: float) -> float:
-        fails = self._fails.get(key)
-        if not fails:
-            return 0.0
-        while fails and fails[0] <= now - self.window:
-            fails.popleft()
-        if len(fails) < self.limit:
-            return 0.0
-        return fails[0] + self.window - now
-
-    def fail(self, key: str, now: float) -> None:
-        fails = self._fails.setdefault(key, deque(maxlen=self.limit))
-        fails.append(now)
-        self._fails.move_to_end(key)
-        while len(self._fails) > _MAX_TRACKED:
-            self._fails.popitem(last=False)
-
-    def clear(self, key: str) -> None:
-        self._fails.pop(key, None)
-
-
 @dataclass
 class _Cached:
     principal: Principal
@@ -118,13 +91,12 @@ class Authenticator:
 
     def __init__(self, db: Database, settings: AuthSettings) -> None:
         self.db, self.settings = db, settings
-        self._throttle = _Throttle(settings.lockout_failures, settings.lockout_window_s)
+        self._failures = RateLimit(settings.lockout_failures, settings.lockout_window_s)
         self._cache: dict[str, _Cached] = {}
 
     async def login(self, username: str, password: str, address: str) -> tuple[str, Principal]:
-        now = time.monotonic()
         keys = (f"user:{username.lower()}", f"addr:{address}")
-        wait = max(self._throttle.blocked_for(k, now) for k in keys)
+        wait = max(self._failures.check(k) for k in keys)
         if wait > 0:
             raise AuthError(429, "too many failed logins; try again later", retry_after=wait)
 
@@ -143,10 +115,10 @@ class Authenticator:
         result = await self.db.run(check)
         if result is None:
             for key in keys:
-                self._throttle.fail(key, time.monotonic())
+                self._failures.hit(key)
             await asyncio.sleep(self.settings.failure_delay_ms / 1000)
             raise AuthError(401, "invalid username or password")
-        self._throttle.clear(keys[0])
+        self._failures.reset(keys[0])
         return result
 
     async def resolve(self, token: str) -> Principal | None:

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from control.iso8601 import iso
 from control.monitoring import RoomMonitor, RoomStatus
 from control.registry import CourtRegistry, RoomInfo
 
@@ -32,10 +33,6 @@ class RoomQuery:
 class Page:
     body: bytes
     gzipped: bytes
-
-
-def _iso(status: RoomStatus) -> str:
-    return status.since.isoformat().replace("+00:00", "Z")
 
 
 class RoomCatalog:
@@ -66,7 +63,7 @@ class RoomCatalog:
             "name_en": room.name_en,
             "feeds": list(room.feeds),
             "status": status.status,
-            "status_since": _iso(status),
+            "status_since": iso(status.since),
             "status_detail": status.detail,
         }
 

@@ -1,4 +1,5 @@
-"""One error middleware: every failure leaves as JSON `{"error": ..., "detail": ...}`."""
+"""The one error type and the one error middleware: every failure leaves as JSON
+`{"error": ..., "detail": ...}`."""
 
 from __future__ import annotations
 
@@ -25,36 +26,51 @@ _REASONS = {
     422: "unprocessable entity",
     429: "too many requests",
 }
+# Headers of aiohttp's own errors that tell the client what to do next.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
-class ApiError(web.HTTPException):
-    """An HTTP error with a JSON body; raise it anywhere in a handler."""
+class ApiError(Exception):
+    """A refusal with its HTTP status; raise it (or a subclass) anywhere, domain code included."""
 
     def __init__(self, status: int, message: str, detail: Any = None,
                  headers: dict[str, str] | None = None) -> None:
-        self.status_code = status
-        super().__init__(
-            headers=headers,
-            text=json.dumps({"error": message, "detail": detail}, ensure_ascii=False),
-            content_type="application/json",
-        )
+        super().__init__(message)
+        self.status, self.message, self.detail = status, message, detail
+        self.headers = headers  # e.g. Retry-After on 429 and 503, WWW-Authenticate on 401
+
+    def as_http(self) -> web.HTTPException:
+        """The same refusal as aiohttp's exception, for the media plane (it knows no ApiError)."""
+        return _HttpRefusal(self.status, headers=self.headers, text=_dumps(self.body()),
+                            content_type="application/json")
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "detail": self.detail}
+
+
+class _HttpRefusal(web.HTTPException):
+    def __init__(self, status: int, **kwargs: Any) -> None:
+        self.status_code = status  # aiohttp reads the class attribute during __init__
+        super().__init__(**kwargs)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
 
 
 def json_error(status: int, message: str, detail: Any = None,
                headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(
-        {"error": message, "detail": detail}, status=status, headers=headers,
-        dumps=lambda o: json.dumps(o, ensure_ascii=False),
-    )
+    return web.json_response({"error": message, "detail": detail}, status=status,
+                             headers=headers, dumps=_dumps)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ApiError:
-        raise
-    except web.HTTPException as exc:
+    except ApiError as exc:
+        return json_error(exc.status, exc.message, exc.detail, exc.headers)
+    except web.HTTPException as exc:  # aiohttp's own: unknown route, 405, 413, media's refusals
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         reason = _REASONS.get(exc.status, exc.reason.lower())
@@ -63,7 +79,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         else:
             text = exc.text or ""
             detail = text if text and not text.startswith(f"{exc.status}:") else None
-        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        headers = {k: v for k, v in exc.headers.items() if k in _KEPT_HEADERS}
         return json_error(exc.status, reason, detail, headers)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)

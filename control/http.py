@@ -48,15 +48,10 @@ async def require_user(request: web.Request) -> Principal:
 
 async def require(request: web.Request, action: str, target: Target,
                   hide: bool = False) -> Principal:
-    """Allow or raise: 401 for the anonymous, 403 (or 404 when `hide`) for others."""
+    """The request's principal if the policy allows; else as `Policy.require` refuses."""
     who = await principal(request)
-    if core_of(request).policy.can(who, action, target):
-        return who
-    if who.is_anonymous:
-        raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
-    if hide:
-        raise ApiError(404, "not found")
-    raise ApiError(403, "forbidden", {"action": action})
+    core_of(request).policy.require(who, action, target, hide)
+    return who
 
 
 def client_address(request: web.Request) -> str:

@@ -58,7 +58,7 @@ class LiveMedia:
             ice_servers=ice.servers,
         )
         self.streams = StreamRegistry(on_event=self._stream_event)
-        self.server = MediaServer(self.settings, self.streams, self.authorize,
+        self.server = MediaServer(self.settings, self.streams, self._authorize_media,
                                   on_session=self._session_event)
         self.patterns: list[TestPatternSource] = []
         self._thumbs: dict[str, _Thumb] = {}
@@ -133,6 +133,13 @@ class LiveMedia:
         subject = who.username or "public"
         self._principals[subject] = who  # so the session's audit row carries role and court
         return subject
+
+    async def _authorize_media(self, request: web.Request, action: str, path: str) -> str:
+        """`authorize` for the media plane, which knows aiohttp's errors but not ours."""
+        try:
+            return await self.authorize(request, action, path)
+        except ApiError as exc:
+            raise exc.as_http() from None
 
     def public_viewers(self, path: str) -> int:
         return sum(1 for s in self.server.sessions.values()

@@ -17,12 +17,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
-from control.alerts import SEVERITIES, AlertBook, AlertView, iso
+from control.alerts import SEVERITIES, AlertBook, AlertView
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import iso
 from control.live import LiveMedia
 from control.media_paths import parse_room_path, room_of_path, room_path
 from control.metrics import Metrics
@@ -155,13 +157,13 @@ class OperationsView:
         for alert in self.alerts.open.values():
             if alert.court in courts:
                 by_room.setdefault(alert.room, []).append(alert)
-        attention: list[tuple[int, str, str]] = []
+        attention: list[tuple[int, datetime, str]] = []
         for room in reg.rooms_of(courts):
             status = monitor.get(room.code)
             direct[room.court][status.status] += 1
             alerts = by_room.get(room.code, [])
             if alerts or status.status == "fault":
-                attention.append((-_worst(alerts), status.since.isoformat(), room.code))
+                attention.append((-_worst(alerts), status.since, room.code))
         attention.sort()
         needing = {code for _w, _s, code in attention}
         totals: dict[str, dict[str, int]] = {}

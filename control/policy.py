@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Final, Literal
 
+from control.errors import ApiError
 from control.registry import CourtRegistry
 
 
@@ -143,6 +144,17 @@ class Policy:
         if who.role == "judge" and action in _JUDGE_OWN_WORK and target.kind in _CASE_WORK:
             return who.username in target.staff
         return True
+
+    def require(self, who: Principal, action: str, target: Target, hide: bool = False) -> None:
+        """Allow or raise: 401 for the anonymous, 403 (or 404 when `hide`: what one may not see
+        does not exist) for others."""
+        if self.can(who, action, target):
+            return
+        if who.is_anonymous:
+            raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
+        if hide:
+            raise ApiError(404, "not found")
+        raise ApiError(403, "forbidden", {"action": action})
 
     def visible_courts(self, who: Principal, action: str = "court.view") -> frozenset[str]:
         """Codes of the courts where `who` may do `action` on the court itself."""

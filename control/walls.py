@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from control.alerts import iso
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.errors import ApiError
+from control.iso8601 import iso
 from control.models import SharedWall, WallLayout
 from control.policy import Principal, Target
 from control.province import ROOM_CODE

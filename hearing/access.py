@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from control.policy import Policy, Principal, Target
-from hearing.errors import HearingError
 from hearing.models import Case, Hearing, HearingSeat
 
 
@@ -30,15 +29,6 @@ def case_staff(session: Session, case: Case) -> frozenset[str]:
         select(HearingSeat.username).join(Hearing).where(Hearing.case_id == case.id)
     )
     return frozenset(n for n in (case.presiding_judge, case.clerk, *seated) if n)
-
-
-def ensure(policy: Policy, who: Principal, action: str, target: Target,
-           hide: bool = False) -> None:
-    """Allow or refuse: 403, or 404 when `hide` (what one may not see does not exist)."""
-    if not policy.can(who, action, target):
-        if hide:
-            raise HearingError(404, "not found")
-        raise HearingError(403, "forbidden", {"action": action})
 
 
 def may_see_personal_data(policy: Policy, who: Principal, target: Target) -> bool:

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.db import utcnow
 from control.http import bearer_token, client_address, core_of, field, read_fields, require_user
+from control.iso8601 import iso
 from control.media_paths import room_path
 from control.policy import Principal
 from hearing import consultation as consult
 from hearing.access import hearing_target
 from hearing.arraignment import ARRAIGNMENT, site_may_connect, site_path
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import no_store_reply, path_id, text
 from hearing.lifecycle import LIVE, OPENED, RESUMED, SCHEDULED, load_hearing
 from hearing.models import Hearing, HearingEvent, HearingSignature, Party, RemoteSite
@@ -40,7 +41,6 @@ from hearing.signature import (
     signature_json,
 )
 from hearing.sites import looks_like_credential, require_site, site_principal
-from hearing.wire import iso
 
 routes = web.RouteTableDef()
 SITE_LOOKAHEAD = timedelta(days=7)
@@ -58,7 +58,6 @@ def _linked(session: Session, site: RemoteSite, hearing_id: int) -> Hearing:
 # ---- the site's own view ----
 
 @routes.get("/api/site/hearings")
-@as_api_errors
 async def site_hearings(request: web.Request) -> web.Response:
     """The site's arraignments: coming within a week, live, or ended and open for signing."""
     svc = core_of(request)
@@ -101,7 +100,6 @@ async def site_hearings(request: web.Request) -> web.Response:
 # ---- identity on camera ----
 
 @routes.post("/api/hearings/{id}/identity")
-@as_api_errors
 async def confirm_identity(request: web.Request) -> web.Response:
     """The clerk confirms on camera who the defendant is; a marker names the party, never
     their ID number."""
@@ -140,7 +138,6 @@ async def confirm_identity(request: web.Request) -> web.Response:
 # ---- the record and its signature ----
 
 @routes.get("/api/hearings/{id}/record")
-@as_api_errors
 async def record(request: web.Request) -> web.Response:
     """The hearing record text and its SHA-256: for the linked site and for staff."""
     svc = core_of(request)
@@ -205,7 +202,6 @@ def _store(session: Session, site: RemoteSite, hearing_id: int, png: Png, wanted
 
 
 @routes.post("/api/hearings/{id}/signature")
-@as_api_errors
 async def sign(request: web.Request) -> web.Response:
     """The defendant's signature, drawn at the site, of the record whose SHA-256 is given."""
     svc = core_of(request)
@@ -230,7 +226,6 @@ async def sign(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings/{id}/signatures")
-@as_api_errors
 async def signatures(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -246,7 +241,6 @@ async def signatures(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings/{id}/signatures/{sig_id}/image")
-@as_api_errors
 async def signature_image(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -268,7 +262,6 @@ async def signature_image(request: web.Request) -> web.Response:
 # ---- private consultation ----
 
 @routes.post("/api/hearings/{id}/consultation-codes")
-@as_api_errors
 async def issue_code(request: web.Request) -> web.Response:
     """A one-time code for the defendant's lawyer (who schedules the hearing issues it)."""
     who = await require_user(request)
@@ -292,7 +285,6 @@ async def issue_code(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/hearings/{id}/consultations")
-@as_api_errors
 async def open_consultation(request: web.Request) -> web.Response:
     """The lawyer spends their code (Bearer) on a consultation and gets its private key."""
     svc = core_of(request)
@@ -311,7 +303,6 @@ async def open_consultation(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/hearings/{id}/consultations/{cid}")
-@as_api_errors
 async def end_consultation(request: web.Request) -> web.Response:
     svc = core_of(request)
     hearing_id, cid = path_id(request), request.match_info["cid"]

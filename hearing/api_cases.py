@@ -21,7 +21,7 @@ from control.http import (
 from hearing import cases
 from hearing.access import reach
 from hearing.case_number import CASE_TYPES
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import court_scope, desk, optional_name, path_id, reply, text
 from hearing.models import CASE_STATUSES
 from hearing.redaction import Person, Redactor
@@ -57,7 +57,6 @@ def _parties(raw: object) -> list[cases.PartyInput]:
 
 
 @routes.post("/api/cases")
-@as_api_errors
 async def file_case(request: web.Request) -> web.Response:
     who = await require_user(request)
     body = await read_fields(request, {"number", "parties", "type", "court"} | _CHANGEABLE)
@@ -79,7 +78,6 @@ async def file_case(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/cases")
-@as_api_errors
 async def search(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -107,7 +105,6 @@ async def search(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/cases/{id}")
-@as_api_errors
 async def read_case(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -117,7 +114,6 @@ async def read_case(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/cases/{id}")
-@as_api_errors
 async def change_case(request: web.Request) -> web.Response:
     who = await require_user(request)
     case_id = path_id(request)
@@ -140,7 +136,6 @@ async def change_case(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/cases/{id}/parties")
-@as_api_errors
 async def add_parties(request: web.Request) -> web.Response:
     who = await require_user(request)
     case_id = path_id(request)
@@ -153,7 +148,6 @@ async def add_parties(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/cases/{id}/parties")
-@as_api_errors
 async def list_parties(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -164,7 +158,6 @@ async def list_parties(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/cases/{id}/redaction")
-@as_api_errors
 async def redaction_preview(request: web.Request) -> web.Response:
     """The text as it would be published, redacted with this case's parties and the rules."""
     who = await require_user(request)

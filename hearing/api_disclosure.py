@@ -18,7 +18,7 @@ from hearing.disclosure import (
     set_broadcast,
     withdraw,
 )
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import desk, path_id, reply, text
 from hearing.models import Case, Publication
 from hearing.public_views import case_redactor
@@ -29,7 +29,6 @@ MAX_DOCUMENT_CHARS = 200_000
 
 
 @routes.post("/api/hearings/{id}/broadcast")
-@as_api_errors
 async def broadcast(request: web.Request) -> web.Response:
     """`{"approved": true}` by a court leader puts a public hearing on air while it is live."""
     who = await require_user(request)
@@ -51,7 +50,6 @@ async def broadcast(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/cases/{id}/publications")
-@as_api_errors
 async def publish(request: web.Request) -> web.Response:
     """Publish a document (`title`, `text`) or a recording (`recording_id`) of the case."""
     who = await require_user(request)
@@ -94,7 +92,6 @@ async def publish(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/publications/{id}")
-@as_api_errors
 async def withdraw_publication(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from control.core import Core
 from control.http import client_address, core_of, field, query_int, read_fields, require_user
+from control.iso8601 import iso, parse_iso
 from control.policy import Principal
 from hearing.access import hearing_target, reach
 from hearing.bench import MAX_PANEL, Bench
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import (
     court_scope,
     desk,
@@ -27,7 +28,6 @@ from hearing.http import (
 from hearing.lifecycle import STATES, gap_json, load_hearing
 from hearing.models import HearingEvent, RecordingGap
 from hearing.schedule import HearingQuery, Slot, find_hearings, hearing_json
-from hearing.wire import iso, parse_instant
 
 routes = web.RouteTableDef()
 
@@ -55,7 +55,6 @@ def _remote_site(body: dict[str, Any]) -> str | None:
 
 
 @routes.post("/api/hearings")
-@as_api_errors
 async def schedule(request: web.Request) -> web.Response:
     who = await require_user(request)
     body = await read_fields(request, _CHANGEABLE | {"case_id", "case_number"})
@@ -64,8 +63,8 @@ async def schedule(request: web.Request) -> web.Response:
         case_id = await desk(request).case_id_of(text(body, "case_number", 64, required=True))
     slot = Slot(
         room=text(body, "room", 24, required=True),
-        starts_at=parse_instant(body.get("starts_at"), "starts_at"),
-        ends_at=parse_instant(body.get("ends_at"), "ends_at"),
+        starts_at=parse_iso(body.get("starts_at"), "field 'starts_at'"),
+        ends_at=parse_iso(body.get("ends_at"), "field 'ends_at'"),
         bench=Bench(optional_name(body, "presiding_judge") or "",
                     optional_name(body, "clerk") or "", _panel(body)),
     )
@@ -76,7 +75,6 @@ async def schedule(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings")
-@as_api_errors
 async def listing(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -102,7 +100,7 @@ async def listing(request: web.Request) -> web.Response:
 
 def _instant_query(request: web.Request, name: str) -> datetime | None:
     raw = request.query.get(name)
-    return None if not raw else parse_instant(raw, name)
+    return None if not raw else parse_iso(raw, f"field {name!r}")
 
 
 def _detail(session: Session, who: Principal, hearing_id: int,
@@ -122,7 +120,6 @@ def _detail(session: Session, who: Principal, hearing_id: int,
 
 
 @routes.get("/api/hearings/{id}")
-@as_api_errors
 async def read_hearing(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -131,7 +128,6 @@ async def read_hearing(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/hearings/{id}")
-@as_api_errors
 async def reschedule(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id = path_id(request)
@@ -139,7 +135,7 @@ async def reschedule(request: web.Request) -> web.Response:
     changes: dict[str, Any] = {}
     for key in ("starts_at", "ends_at"):
         if key in body:
-            changes[key] = parse_instant(body[key], key)
+            changes[key] = parse_iso(body[key], f"field {key!r}")
     for key in ("presiding_judge", "clerk"):
         if key in body:
             changes[key] = text(body, key, 64, required=True)
@@ -160,7 +156,6 @@ async def reschedule(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/hearings/{id}/transitions")
-@as_api_errors
 async def transition(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id = path_id(request)
@@ -174,7 +169,6 @@ async def transition(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings/{id}/events")
-@as_api_errors
 async def log(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -191,7 +185,6 @@ async def log(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/hearings/{id}/gaps")
-@as_api_errors
 async def gaps(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -201,7 +194,6 @@ async def gaps(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/hearings/{id}/gaps/{gap_id}/explanation")
-@as_api_errors
 async def explain_gap(request: web.Request) -> web.Response:
     who = await require_user(request)
     hearing_id, gap_id = path_id(request), path_id(request, "gap_id")

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from control.http import client_address, field, read_fields, require_user
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import NO_STORE, no_store_reply, path_id, reply
 from hearing.petition_form import SignUp, check_id_number, clean_text, normalize_phone
 from hearing.petition_media import TICKET_COOKIE, presented_ticket
@@ -49,7 +49,6 @@ async def courts(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/petitions")
-@as_api_errors
 async def sign_up(request: web.Request) -> web.Response:
     """A place in the court's queue and its ticket (also set as the `petition` cookie)."""
     desk = petitions(request)
@@ -65,14 +64,12 @@ async def sign_up(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/petitions/ticket")
-@as_api_errors
 async def ticket_status(request: web.Request) -> web.Response:
     """The holder's place in the queue (poll it), or their stream paths once accepted."""
     return no_store_reply(await petitions(request).status(presented_ticket(request)))
 
 
 @routes.delete("/api/petitions/ticket")
-@as_api_errors
 async def leave(request: web.Request) -> web.Response:
     await petitions(request).leave(presented_ticket(request), client_address(request))
     response = web.Response(status=204, headers=NO_STORE)
@@ -81,7 +78,6 @@ async def leave(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/petitions")
-@as_api_errors
 async def queue(request: web.Request) -> web.Response:
     """The court's queue (`?court=`) and its sessions, for its reception staff."""
     who = await require_user(request)
@@ -92,7 +88,6 @@ async def queue(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/petitions/next")
-@as_api_errors
 async def accept_next(request: web.Request) -> web.Response:
     who = await require_user(request)
     body = await read_fields(request, {"court"})
@@ -104,14 +99,12 @@ async def accept_next(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/petitions/{id}")
-@as_api_errors
 async def detail(request: web.Request) -> web.Response:
     who = await require_user(request)
     return no_store_reply(await petitions(request).detail(who, path_id(request)))
 
 
 @routes.post("/api/petitions/{id}/end")
-@as_api_errors
 async def end(request: web.Request) -> web.Response:
     """End the session with its outcome (required); the petitioner's ticket expires."""
     who = await require_user(request)

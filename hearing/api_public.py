@@ -12,13 +12,14 @@ from typing import Final
 from aiohttp import web
 
 from control.http import core_of, query_int
+from control.iso8601 import iso
 from control.live import LIVE
 from control.policy import PUBLIC
 from control.province import COURT_CODE
 from hearing.api_schedule import utc_offset, window
 from hearing.bench_directory import hearing_ref
 from hearing.disclosure import BROADCASTS
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import desk, path_id, reply
 from hearing.public_views import (
     list_publications,
@@ -27,7 +28,6 @@ from hearing.public_views import (
     public_schedule,
     published_recording,
 )
-from hearing.wire import iso
 from recorder.access import segment_response, withheld
 from recorder.models import Recording
 from recorder.playback import build_playlist
@@ -52,7 +52,6 @@ def _courts(request: web.Request) -> frozenset[str] | None:
 
 
 @routes.get("/api/public/schedule")
-@as_api_errors
 async def schedule(request: web.Request) -> web.Response:
     svc = core_of(request)
     offset = utc_offset(request.query.get("tz"), desk(request).utc_offset)
@@ -66,7 +65,6 @@ async def schedule(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/public/live")
-@as_api_errors
 async def on_air(request: web.Request) -> web.Response:
     svc = core_of(request)
     rules, live = desk(request).rules, request.config_dict[LIVE]
@@ -112,19 +110,16 @@ async def _segment(request: web.Request, rec: Recording) -> web.StreamResponse:
 
 
 @routes.get("/api/public/live/{id}/playlist.m3u8")
-@as_api_errors
 async def live_playlist(request: web.Request) -> web.Response:
     return await _playlist(request, await _live_recording(request), "public, max-age=1")
 
 
 @routes.get("/api/public/live/{id}/segments/{name}")
-@as_api_errors
 async def live_segment(request: web.Request) -> web.StreamResponse:
     return await _segment(request, await _live_recording(request))
 
 
 @routes.get("/api/public/publications")
-@as_api_errors
 async def publications(request: web.Request) -> web.Response:
     svc = core_of(request)
     kind = request.query.get("kind") or None
@@ -139,7 +134,6 @@ async def publications(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/public/documents/{id}")
-@as_api_errors
 async def document(request: web.Request) -> web.Response:
     svc = core_of(request)
     pub_id, rules = path_id(request), desk(request).rules
@@ -148,12 +142,10 @@ async def document(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/public/recordings/{id}/playlist.m3u8")
-@as_api_errors
 async def recording_playlist(request: web.Request) -> web.Response:
     return await _playlist(request, await _published(request), "public, max-age=60")
 
 
 @routes.get("/api/public/recordings/{id}/segments/{name}")
-@as_api_errors
 async def recording_segment(request: web.Request) -> web.StreamResponse:
     return await _segment(request, await _published(request))

@@ -10,11 +10,11 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from control.http import core_of, require_user
+from control.iso8601 import iso
 from hearing.access import reach
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import court_scope, desk, reply, room_scope
 from hearing.schedule import HearingQuery, schedule_view
-from hearing.wire import iso
 
 routes = web.RouteTableDef()
 
@@ -64,7 +64,6 @@ def _tz_text(offset: timedelta) -> str:
 
 
 @routes.get("/api/schedule")
-@as_api_errors
 async def schedule(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)

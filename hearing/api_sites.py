@@ -9,7 +9,7 @@ from control.db import utcnow
 from control.http import client_address, core_of, field, read_fields, require, require_user
 from control.policy import Target
 from hearing.arraignment import ARRAIGNMENT
-from hearing.errors import HearingError, as_api_errors
+from hearing.errors import HearingError
 from hearing.http import no_store_reply, text
 from hearing.sites import change_site, create_site, list_sites, rotate_credential
 
@@ -26,7 +26,6 @@ async def _cut(request: web.Request, code: str) -> None:
 
 
 @routes.post("/api/sites")
-@as_api_errors
 async def create(request: web.Request) -> web.Response:
     who = await require(request, "site.manage", _MANAGE)
     body = await read_fields(request, {"code", "name", "kind", "court"})
@@ -43,7 +42,6 @@ async def create(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/sites")
-@as_api_errors
 async def listing(request: web.Request) -> web.Response:
     who = await require_user(request)
     svc = core_of(request)
@@ -57,7 +55,6 @@ async def listing(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/sites/{code}/credential")
-@as_api_errors
 async def rotate(request: web.Request) -> web.Response:
     who = await require(request, "site.manage", _MANAGE)
     svc = core_of(request)
@@ -70,7 +67,6 @@ async def rotate(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/sites/{code}")
-@as_api_errors
 async def change(request: web.Request) -> web.Response:
     """Disable (or enable again) a site, or rename it."""
     who = await require(request, "site.manage", _MANAGE)

@@ -27,6 +27,7 @@ from control.core import Core
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import require, require_user
+from control.iso8601 import iso
 from control.live import LiveMedia
 from control.media_paths import room_of_path
 from control.policy import Principal, Target
@@ -117,7 +118,7 @@ class Arraignment:
                 raise ApiError(403, "a site publishes its stream and views the courtroom")
             if not site_may_connect(h, utcnow()):
                 raise ApiError(403, "the hearing is not open to the remote site now",
-                               {"state": h.state, "starts_at": h.starts_at.isoformat()})
+                               {"state": h.state, "starts_at": iso(h.starts_at)})
             return f"site:{code}"
         room = self.services.registry.rooms.get(h.room_code)
         if action == "publish" or room is None:

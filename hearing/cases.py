@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from control.db import utcnow
+from control.iso8601 import iso
 from control.policy import Policy, Principal, Target
-from hearing.access import Reach, case_staff, case_target, ensure, may_see_personal_data
+from hearing.access import Reach, case_staff, case_target, may_see_personal_data
 from hearing.bench import check_person
 from hearing.case_number import CaseNumber
 from hearing.errors import HearingError
@@ -26,7 +27,6 @@ from hearing.models import (
     HearingSeat,
     Party,
 )
-from hearing.wire import iso
 
 MAX_PARTIES = 200
 
@@ -129,7 +129,7 @@ def create_case(session: Session, policy: Policy, who: Principal, number: CaseNu
                 court: str, cause: str, judge: str | None, clerk: str | None, status: str,
                 restriction: str | None, parties: list[PartyInput]) -> dict[str, Any]:
     """File a case with its parties in the caller's transaction; 409 if the number exists."""
-    ensure(policy, who, "hearing.schedule", Target(kind="hearing", court=court))
+    policy.require(who, "hearing.schedule", Target(kind="hearing", court=court))
     check_status(status)
     check_restriction(restriction)
     _check_people(session, court, judge, clerk)
@@ -157,9 +157,9 @@ def load_case(session: Session, policy: Policy, who: Principal, case_id: int,
         raise HearingError(404, "not found")
     staff = case_staff(session, case)
     target = case_target(case, staff)
-    ensure(policy, who, "hearing.view", target, hide=True)
+    policy.require(who, "hearing.view", target, hide=True)
     if action != "hearing.view":
-        ensure(policy, who, action, target)
+        policy.require(who, action, target)
     return case, staff
 
 

@@ -28,12 +28,12 @@ from control.core import Core
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import bearer_token, require
+from control.iso8601 import iso
 from control.policy import Target
 from hearing.errors import HearingError
 from hearing.lifecycle import ACTIVE
 from hearing.models import Consultation, ConsultationCode, Hearing, Party, RemoteSite
 from hearing.sites import site_of_request
-from hearing.wire import iso
 from media import MediaServer
 
 CODE_PREFIX: Final = "ccc_"

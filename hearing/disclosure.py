@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from control.bus import Event
 from control.core import Core
+from control.iso8601 import iso
 from control.policy import Policy, Principal, Target
-from hearing.access import case_staff, case_target, ensure
+from hearing.access import case_staff, case_target
 from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
 from hearing.lifecycle import ENDING, LIVE, TRANSITION_KINDS, Transition, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, Publication
 from hearing.schedule import hearing_json
-from hearing.wire import iso
 from recorder.models import Recording
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _may_approve_publication(policy: Policy, who: Principal, case: Case, presidi
                              staff: Iterable[str]) -> None:
     """The presiding judge (of the hearing or the case), or a court leader in reach."""
     target = case_target(case, staff)
-    ensure(policy, who, "hearing.view", target, hide=True)
+    policy.require(who, "hearing.view", target, hide=True)
     if policy.can(who, "hearing.approve", target):
         return
     if who.username and who.username == presiding and policy.can(who, "hearing.mark", target):

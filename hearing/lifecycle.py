@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session, selectinload
 from control.bus import Event
 from control.core import Core
 from control.db import utcnow
-from control.iso8601 import parse_iso
+from control.iso8601 import iso, parse_iso
 from control.policy import Policy, Principal, Target
-from hearing.access import ensure, hearing_target
+from hearing.access import hearing_target
 from hearing.errors import HearingError
 from hearing.models import Hearing, HearingEvent, RecordingGap
-from hearing.wire import iso
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +121,9 @@ def load_hearing(session: Session, policy: Policy, who: Principal, hearing_id: i
     if h is None:
         raise HearingError(404, "not found")
     target = hearing_target(h)
-    ensure(policy, who, "hearing.view", target, hide=True)
+    policy.require(who, "hearing.view", target, hide=True)
     if action != "hearing.view":
-        ensure(policy, who, action, target)
+        policy.require(who, action, target)
     return h
 
 
@@ -135,7 +134,7 @@ def ensure_may_steer(policy: Policy, who: Principal, h: Hearing, to: str) -> Non
         return
     if to == CANCELLED:
         raise HearingError(403, "cancelling is scheduling", {"action": "hearing.schedule"})
-    ensure(policy, who, "hearing.mark", target)
+    policy.require(who, "hearing.mark", target)
     if who.username != h.presiding_judge:
         raise HearingError(403, "only the presiding judge or a clerk of the court may do this")
 
@@ -211,7 +210,7 @@ def apply_explanation(session: Session, policy: Policy, who: Principal, hearing_
     gap = session.get(RecordingGap, gap_id, with_for_update=True)
     if gap is None or gap.hearing_id != h.id:
         raise HearingError(404, "not found")
-    ensure(policy, who, "hearing.mark", hearing_target(h))
+    policy.require(who, "hearing.mark", hearing_target(h))
     if who.username != h.presiding_judge:
         raise HearingError(403, "only the presiding judge may explain a recording gap")
     if gap.explanation is not None:

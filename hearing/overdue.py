@@ -19,10 +19,10 @@ from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.deadlines import Deadlines
+from control.iso8601 import iso
 from control.policy import Target
 from hearing.lifecycle import LIVE, TRANSITION_KINDS, Transition
 from hearing.models import Case, Hearing, HearingEvent
-from hearing.wire import iso
 
 log = logging.getLogger(__name__)
 

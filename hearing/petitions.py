@@ -29,13 +29,13 @@ from control.bus import Event
 from control.core import Core
 from control.db import utcnow
 from control.deadlines import Deadlines
+from control.iso8601 import iso
 from control.policy import Principal, Target
+from control.ratelimit import RateLimit
 from control.registry import RoomInfo
 from hearing.errors import HearingError
 from hearing.models import PETITION_STATES, Petition
 from hearing.petition_form import SignUp
-from hearing.throttle import SlidingWindow
-from hearing.wire import iso
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class PetitionDesk:
         cfg = services.settings.hearing
         self.ttl = timedelta(minutes=cfg.petition_ticket_ttl_min)
         self.queue_max = cfg.petition_queue_max
-        self.by_address = SlidingWindow(cfg.petition_signups_per_address, cfg.petition_window_s)
-        self.by_phone = SlidingWindow(cfg.petition_signups_per_phone, cfg.petition_window_s)
+        self.by_address = RateLimit(cfg.petition_signups_per_address, cfg.petition_window_s)
+        self.by_phone = RateLimit(cfg.petition_signups_per_phone, cfg.petition_window_s)
         self.lock = asyncio.Lock()
         self.sessions: dict[int, LiveSession] = {}
         # Each waiting ticket's expiry is a timer: nothing sweeps the table.
@@ -169,8 +169,8 @@ class PetitionDesk:
         self._throttle(self.by_address, address, "address")
         self.by_address.hit(address)
 
-    def _throttle(self, window: SlidingWindow, key: str, what: str) -> None:
-        wait = window.wait(key)
+    def _throttle(self, window: RateLimit, key: str, what: str) -> None:
+        wait = window.check(key)
         if wait > 0:
             seconds = math.ceil(wait)
             raise HearingError(429, f"too many petition sign-ups from this {what}; try later",

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from control.iso8601 import iso
 from control.media_paths import room_path
 from control.policy import PUBLIC, Policy
 from control.registry import CourtRegistry
@@ -21,7 +22,6 @@ from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
 from hearing.models import Case, Hearing, Publication
 from hearing.redaction import Person, RedactionRules, Redactor
-from hearing.wire import iso
 from recorder.models import Recording
 
 MAX_SCHEDULE = 2000

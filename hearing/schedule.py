@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from control.alerts import Upcoming
 from control.db import Database, utcnow
+from control.iso8601 import iso
 from control.models import Courtroom, User
 from control.policy import Policy, Principal, Target
 from control.registry import CourtRegistry
-from hearing.access import Reach, case_staff, case_target, ensure, hearing_target
+from hearing.access import Reach, case_staff, case_target, hearing_target
 from hearing.bench import Bench, check_bench
 from hearing.cases import broadcast_blockers
 from hearing.errors import HearingError
 from hearing.lifecycle import ACTIVE, LIVE, allowed, load_hearing
 from hearing.models import Case, Hearing, HearingEvent, HearingSeat
 from hearing.sites import check_link
-from hearing.wire import iso
 
 MAX_DURATION: Final = timedelta(hours=12)
 UPCOMING_WINDOW: Final = timedelta(minutes=15)
@@ -171,8 +171,8 @@ def schedule_hearing(session: Session, policy: Policy, registry: CourtRegistry, 
     case = session.get(Case, case_id, options=[selectinload(Case.parties)])
     if case is None:
         raise HearingError(404, "not found")
-    ensure(policy, who, "hearing.view", case_target(case, case_staff(session, case)), hide=True)
-    ensure(policy, who, "hearing.schedule", Target(kind="hearing", court=case.court_code))
+    policy.require(who, "hearing.view", case_target(case, case_staff(session, case)), hide=True)
+    policy.require(who, "hearing.schedule", Target(kind="hearing", court=case.court_code))
     slot = replace(slot, bench=_fill_bench(slot.bench, case))
     _check_room(registry, slot.room, case.court_code)
     check_window(slot.starts_at, slot.ends_at, now)

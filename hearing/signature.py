@@ -19,9 +19,9 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from control.iso8601 import iso
 from hearing.errors import HearingError
 from hearing.models import Hearing, HearingEvent, HearingSignature, Party, RemoteSite
-from hearing.wire import iso
 
 MAX_PNG_BYTES: Final = 256 * 1024
 MAX_WIDTH, MAX_HEIGHT = 2048, 1024

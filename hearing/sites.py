@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from control.core import Core
 from control.http import bearer_token
+from control.iso8601 import iso
 from control.policy import Principal
 from control.registry import CourtRegistry
 from hearing.errors import HearingError
 from hearing.models import SITE_KINDS, RemoteSite
-from hearing.wire import iso
 
 CREDENTIAL_PREFIX: Final = "cts_"
 # A site's stream during a hearing, recorded as the hearing's feed `remote`.

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from control.bus import Event, EventBus
 from control.db import Database, utcnow
+from control.errors import ApiError
+from control.iso8601 import MILLIS, iso
 from control.policy import Target
 from recorder.exportmux import ExportCancelled, ExportError, ExportPart, MuxResult, remux
 from recorder.models import ExportJob, Recording, Segment
-from recorder.playback import iso
 from recorder.storage import file_sha256
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,8 @@ WORKERS: Final = 1  # remuxing is I/O bound; one at a time leaves the cores to l
 HASH_SHARE: Final = 5  # percent of the progress bar that hashing the file takes
 
 
-class ExportRefused(Exception):
+class ExportRefused(ApiError):
     """The export cannot be queued: `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -82,12 +79,13 @@ def export_json(job: ExportJob, percent: int | None = None) -> dict[str, Any]:
     return {
         "id": job.id, "recording": job.recording_id, "state": job.state,
         "percent": job.percent if percent is None else percent, "reason": job.reason,
-        "requested_by": job.requested_by, "from": iso(job.from_at), "to": iso(job.to_at),
-        "start": iso(job.start_at), "end": iso(job.end_at),
+        "requested_by": job.requested_by,
+        "from": iso(job.from_at, MILLIS), "to": iso(job.to_at, MILLIS),
+        "start": iso(job.start_at, MILLIS), "end": iso(job.end_at, MILLIS),
         "duration": round(duration, 3) if duration is not None else None,
         "segments": job.segments, "omitted": len(job.omitted or []), "bytes": job.bytes,
-        "sha256": job.sha256, "detail": job.detail, "created_at": iso(job.created_at),
-        "finished_at": iso(job.finished_at), "url": base,
+        "sha256": job.sha256, "detail": job.detail, "created_at": iso(job.created_at, MILLIS),
+        "finished_at": iso(job.finished_at, MILLIS), "url": base,
         "file": f"{base}/file" if job.state == "done" else None,
     }
 

@@ -17,8 +17,8 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from control.iso8601 import MILLIS, iso
 from recorder.models import Recording, Segment
-from recorder.playback import iso
 
 FORMAT: Final = "courtav.recording-manifest/1"
 ALGORITHM: Final = "HMAC-SHA256"
@@ -33,16 +33,18 @@ def build_manifest(session: Session, rec: Recording, now: datetime) -> dict[str,
         .where(Segment.recording_id == rec.id).order_by(Segment.sequence)).all()
     return {
         "format": FORMAT,
-        "generated_at": iso(now),
+        "generated_at": iso(now, MILLIS),
         "recording": {
             "id": rec.id, "court": rec.court, "room": rec.room, "feed": rec.feed,
-            "hearing": rec.hearing_ref, "state": rec.state, "started_at": iso(rec.started_at),
-            "ended_at": iso(rec.ended_at), "segment_count": rec.segment_count,
+            "hearing": rec.hearing_ref, "state": rec.state,
+            "started_at": iso(rec.started_at, MILLIS),
+            "ended_at": iso(rec.ended_at, MILLIS), "segment_count": rec.segment_count,
             "bytes": rec.bytes,
         },
         "chain_head": rec.head_sha256,
         "segments": [
-            {"sequence": seq, "start": iso(start), "end": iso(end), "duration": round(dur, 6),
+            {"sequence": seq, "start": iso(start, MILLIS), "end": iso(end, MILLIS),
+             "duration": round(dur, 6),
              "bytes": size, "sha256": sha, "prev_sha256": prev, "init": init,
              "init_sha256": init_sha, "missing": missing}
             for seq, start, end, dur, size, sha, prev, init, init_sha, missing in rows

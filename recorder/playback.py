@@ -17,36 +17,12 @@ from typing import Any, Final
 from sqlalchemy import String, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from control.iso8601 import MILLIS, iso, parse_iso
 from recorder.models import Marker, Portion, Recording, Segment
 
 MAX_OFFSET_S: Final = 31 * 24 * 3600.0  # no recording is longer than a month
 DISCONTINUITY_GAP_S: Final = 0.5
 MAX_POINT_LEN: Final = 40
-EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def iso(at: datetime | None) -> str | None:
-    """ISO 8601 UTC with a `Z`, to the millisecond."""
-    if at is None:
-        return None
-    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(raw: str, name: str) -> datetime:
-    """An ISO 8601 time with a zone (`Z` or an offset); ValueError says what is wrong."""
-    if len(raw) > MAX_POINT_LEN:
-        raise ValueError(f"{name} is too long")
-    try:
-        at = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValueError(f"{name} must be an ISO 8601 time such as 2024-05-01T09:30:00Z") \
-            from None
-    if at.tzinfo is None:
-        raise ValueError(f"{name} needs a time zone (Z or +08:00)")
-    if not EARLIEST <= at <= LATEST:
-        raise ValueError(f"{name} is out of range")
-    return at.astimezone(UTC)
 
 
 def parse_point(raw: str, name: str, origin: datetime) -> datetime:
@@ -63,7 +39,7 @@ def parse_point(raw: str, name: str, origin: datetime) -> datetime:
         if not math.isfinite(seconds) or not 0 <= seconds <= MAX_OFFSET_S:
             raise ValueError(f"{name} is out of range (0 to {int(MAX_OFFSET_S)} seconds)")
         return origin + timedelta(seconds=seconds)
-    return parse_time(text, name)
+    return parse_iso(text, name)
 
 
 @dataclass(frozen=True)
@@ -122,7 +98,7 @@ def recording_json(rec: Recording) -> dict[str, Any]:
     return {
         "id": rec.id, "room": rec.room, "feed": rec.feed, "court": rec.court,
         "hearing": rec.hearing_ref, "state": rec.state, "detail": rec.detail,
-        "started_at": iso(rec.started_at), "ended_at": iso(end),
+        "started_at": iso(rec.started_at, MILLIS), "ended_at": iso(end, MILLIS),
         "duration": round((end - rec.started_at).total_seconds(), 3) if end else None,
         "segments": rec.segment_count, "bytes": rec.bytes, "legal_hold": rec.legal_hold,
         "head_sha256": rec.head_sha256, "started_by": rec.started_by,
@@ -131,7 +107,8 @@ def recording_json(rec: Recording) -> dict[str, Any]:
 
 
 def marker_json(m: Marker) -> dict[str, Any]:
-    return {"id": m.id, "recording": m.recording_id, "hearing": m.hearing_ref, "at": iso(m.at),
+    return {"id": m.id, "recording": m.recording_id, "hearing": m.hearing_ref,
+            "at": iso(m.at, MILLIS),
             "kind": m.kind, "text": m.text, "author": m.author}
 
 
@@ -148,12 +125,12 @@ def _stamp(raw: str | datetime) -> str:
     """ISO 8601 of a time column read without conversion (SQLite gives its stored text)."""
     if isinstance(raw, str):  # "YYYY-MM-DD HH:MM:SS.ffffff", UTC (see control.db.UTCDateTime)
         return f"{raw[:10]}T{raw[11:23]}Z"
-    return iso(raw if raw.tzinfo else raw.replace(tzinfo=UTC)) or ""
+    return iso(raw, MILLIS)
 
 
 def _instant(raw: str | datetime) -> datetime:
     if isinstance(raw, str):
-        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+        return parse_iso(raw, "stored time", naive_is_utc=True)
     return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
 
 

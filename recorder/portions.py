@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from control.iso8601 import MILLIS, iso
 from control.policy import Policy, Principal, Target
 from recorder.models import Portion
-from recorder.playback import iso
 
 Span = tuple[datetime, datetime]
 
@@ -76,11 +76,12 @@ def _merge(spans: Sequence[Span]) -> list[Span]:
 
 
 def portion_json(p: Portion) -> dict[str, Any]:
-    return {"id": p.id, "recording": p.recording_id, "level": p.level, "from": iso(p.start_at),
-            "to": iso(p.end_at), "reason": p.reason, "created_by": p.created_by,
-            "created_at": iso(p.created_at)}
+    return {"id": p.id, "recording": p.recording_id, "level": p.level,
+            "from": iso(p.start_at, MILLIS),
+            "to": iso(p.end_at, MILLIS), "reason": p.reason, "created_by": p.created_by,
+            "created_at": iso(p.created_at, MILLIS)}
 
 
 def withheld_json(withheld: Withheld) -> list[dict[str, Any]]:
     """What a viewer is told of what they may not see: only when, never why or what."""
-    return [{"from": iso(start), "to": iso(end)} for start, end in withheld.spans]
+    return [{"from": iso(start, MILLIS), "to": iso(end, MILLIS)} for start, end in withheld.spans]

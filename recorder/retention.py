@@ -27,6 +27,7 @@ from control.audit import AuditLog
 from control.bus import Event, EventBus
 from control.config import RetentionSettings
 from control.db import Database, utcnow
+from control.iso8601 import MILLIS, iso
 from control.policy import Principal, Target
 from control.registry import CourtRegistry
 from recorder.exports import ExportQueue
@@ -176,7 +177,7 @@ class RetentionJob:
             await self.audit.record(SYSTEM, "recording.retention", f"recording:{cand.id}",
                                     court=cand.court, detail={
                                         "removed": True, "room": cand.room,
-                                        "ended_at": cand.ended_at.isoformat(),
+                                        "ended_at": iso(cand.ended_at, MILLIS),
                                         "keep_days": days, "segments": verified.segments,
                                         "bytes": verified.bytes, "exports": len(exports)})
 

@@ -20,6 +20,7 @@ from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, query_int, read_json, require, require_user
+from control.iso8601 import MILLIS, iso, parse_iso
 from control.policy import Principal, Target
 from control.province import COURT_CODE, ROOM_CODE
 from control.registry import RoomInfo
@@ -34,12 +35,10 @@ from recorder.playback import (
     build_playlist,
     marker_json,
     parse_point,
-    parse_time,
     recorded_span,
     recording_json,
     search_recordings,
 )
-from recorder.service import RecorderConflict
 from recorder.storage import INIT_NAME, SEGMENT_NAME
 
 routes = web.RouteTableDef()
@@ -68,11 +67,8 @@ async def search(request: web.Request) -> web.Response:
     room = _query(request, "room", 24)
     if room is not None and not ROOM_CODE.match(room):
         raise ApiError(400, "query parameter 'room' is not a room code")
-    try:
-        start = parse_time(raw, "from") if (raw := _query(request, "from")) else None
-        end = parse_time(raw, "to") if (raw := _query(request, "to")) else None
-    except ValueError as exc:
-        raise ApiError(400, str(exc)) from None
+    start = parse_iso(raw, "from") if (raw := _query(request, "from")) else None
+    end = parse_iso(raw, "to") if (raw := _query(request, "to")) else None
     if start is not None and end is not None and end <= start:
         raise ApiError(400, "'to' must be after 'from'")
     marker = _query(request, "marker", 16)
@@ -146,7 +142,7 @@ async def playlist(request: web.Request) -> web.Response:
         if span is None or (start is not None and start >= span[1]) or (
                 end is not None and end <= span[0]):
             raise ApiError(400, "the range is outside the recording",
-                           {"recorded": [s.isoformat() for s in span] if span else None})
+                           {"recorded": [iso(s, MILLIS) for s in span] if span else None})
     hidden = await withheld(request, who, rec)
     text, count = await svc.db.run(lambda s: build_playlist(s, rec, start, end, hidden.spans))
     if who.username and recorder(request).first_play(who.username, rec.id,
@@ -185,15 +181,12 @@ async def add_marker(request: web.Request) -> web.Response:
     raw_at = field(body, "at", str, required=False, max_len=40)
     at: datetime = utcnow()
     if raw_at is not None:
-        try:
-            at = parse_time(raw_at, "at")
-        except ValueError as exc:
-            raise ApiError(400, str(exc)) from None
+        at = parse_iso(raw_at, "at")
     if not rec.started_at - CLOCK_SLACK <= at <= (rec.ended_at or utcnow()) + CLOCK_SLACK:
         raise ApiError(400, "'at' is outside the recording")
     marker = await recorder(request).add_marker(rec, kind, text, at, who.username)
     await _audit(request, who, "recording.marker", rec.id, rec.court,
-                 {"kind": kind, "at": at.isoformat(), "marker": marker.id})
+                 {"kind": kind, "at": iso(at, MILLIS), "marker": marker.id})
     return web.json_response(marker_json(marker), status=201)
 
 
@@ -227,13 +220,10 @@ async def control_recording(request: web.Request) -> web.Response:
         raise ApiError(400, "unknown feed", {"feeds": list(room.feeds)})
     hearing = field(body, "hearing", str, required=False, max_len=64)
     svc = recorder(request)
-    try:
-        if action == "start":
-            rec = await svc.start_recording(room, feed, who, hearing)
-        else:
-            rec = await svc.stop_recording(room, feed, who)
-    except RecorderConflict as exc:
-        raise ApiError(409, str(exc), {"room": room.code, "feed": feed}) from None
+    if action == "start":
+        rec = await svc.start_recording(room, feed, who, hearing)
+    else:
+        rec = await svc.stop_recording(room, feed, who)
     await _audit(request, who, f"recording.{action}", rec.id, room.court,
                  {"room": room.code, "feed": feed, "hearing": hearing})
     return web.json_response(recording_json(rec), status=201 if action == "start" else 200)

@@ -18,6 +18,7 @@ from control.bus import Event
 from control.db import utcnow
 from control.errors import ApiError
 from control.http import core_of, field, read_json
+from control.iso8601 import MILLIS, iso
 from recorder.access import (
     audit,
     path_id,
@@ -28,7 +29,7 @@ from recorder.access import (
     withheld,
 )
 from recorder.models import PORTION_LEVELS, Marker, Portion, Recording, Segment
-from recorder.playback import iso, marker_json, parse_point, recorded_span
+from recorder.playback import marker_json, parse_point, recorded_span
 from recorder.portions import load_portions, portion_json, withheld_json
 
 routes = web.RouteTableDef()
@@ -69,7 +70,7 @@ async def add_portion(request: web.Request) -> web.Response:
         high = max(high, utcnow())
     if start < low - SLACK or end > high + SLACK:
         raise ApiError(400, "the range is outside the recording",
-                       {"recorded": [iso(t) for t in span] if span else None})
+                       {"recorded": [iso(t, MILLIS) for t in span] if span else None})
 
     def add(session: Session) -> Portion:
         count = session.scalar(select(func.count()).select_from(Portion)
@@ -84,10 +85,10 @@ async def add_portion(request: web.Request) -> web.Response:
 
     portion = await svc.db.run(add)
     await audit(request, who, "recording.seal", rec.id, rec.court, {
-        "portion": portion.id, "level": level, "from": iso(start), "to": iso(end),
+        "portion": portion.id, "level": level, "from": iso(start, MILLIS), "to": iso(end, MILLIS),
         "reason": reason})
-    await _publish(request, rec, "recording.portion", {"portion": portion.id, "level": level,
-                                                 "from": iso(start), "to": iso(end)})
+    await _publish(request, rec, "recording.portion", {
+        "portion": portion.id, "level": level, "from": iso(start, MILLIS), "to": iso(end, MILLIS)})
     return web.json_response(portion_json(portion), status=201)
 
 
@@ -116,8 +117,8 @@ async def lift_portion(request: web.Request) -> web.Response:
     if portion is None:
         raise ApiError(404, "no such portion")
     await audit(request, who, "recording.unseal", rec.id, rec.court, {
-        "portion": portion.id, "level": portion.level, "from": iso(portion.start_at),
-        "to": iso(portion.end_at), "reason": reason})
+        "portion": portion.id, "level": portion.level, "from": iso(portion.start_at, MILLIS),
+        "to": iso(portion.end_at, MILLIS), "reason": reason})
     await _publish(request, rec, "recording.portion.lifted", {"portion": portion.id})
     return web.json_response(portion_json(portion))
 
@@ -142,12 +143,13 @@ async def timeline(request: web.Request) -> web.Response:
     for seq, start, end, dbfs, motion, missing in segs:
         hide = hidden.covers(start, end)
         segments.append({
-            "sequence": seq, "start": iso(start), "end": iso(end),
+            "sequence": seq, "start": iso(start, MILLIS), "end": iso(end, MILLIS),
             "duration": round((end - start).total_seconds(), 3),
             "audio_dbfs": None if hide else dbfs, "motion": None if hide else motion,
             "state": "withheld" if hide else "missing" if missing else "ok"})
     return web.json_response({
-        "recording": rec.id, "started_at": iso(rec.started_at), "ended_at": iso(rec.ended_at),
+        "recording": rec.id,
+        "started_at": iso(rec.started_at, MILLIS), "ended_at": iso(rec.ended_at, MILLIS),
         "state": rec.state, "segments": segments,
         "markers": [marker_json(m) for m in marks if not hidden.holds(m.at)],
         "withheld": withheld_json(hidden)})

@@ -24,6 +24,8 @@ from control.audit import AuditLog
 from control.bus import Event, EventBus
 from control.config import RetentionSettings
 from control.db import Database, utcnow
+from control.errors import ApiError
+from control.iso8601 import MILLIS, iso
 from control.media_paths import room_path
 from control.monitoring import RoomMonitor
 from control.policy import Principal, Target
@@ -53,8 +55,11 @@ _BUMP_RECORDING = update(Recording).where(Recording.id == bindparam("rid")).valu
     head_sha256=bindparam("head"))
 
 
-class RecorderConflict(Exception):
+class RecorderConflict(ApiError):
     """The request cannot be done in the current state (already recording, not live...)."""
+
+    def __init__(self, message: str, room: RoomInfo, feed: str) -> None:
+        super().__init__(409, message, {"room": room.code, "feed": feed})
 
 
 class HearingStaff(Protocol):
@@ -200,27 +205,28 @@ class RecorderService:
         (the case type, e.g. "criminal") sets how long retention keeps it."""
         path = path or room_path(room.code, feed)
         if path.startswith(PRIVATE_PATHS):
-            raise RecorderConflict("this stream is private and is never recorded")
+            raise RecorderConflict("this stream is private and is never recorded", room, feed)
         if self._pool is None:
-            raise RecorderConflict("the recorder is not running")
+            raise RecorderConflict("the recorder is not running", room, feed)
         if path in self._active or path in self._starting:
-            raise RecorderConflict("this feed is already being recorded")
+            raise RecorderConflict("this feed is already being recorded", room, feed)
         stream = self.streams.get(path)
         if stream is None or not stream.is_live:
-            raise RecorderConflict("the feed is not live")
+            raise RecorderConflict("the feed is not live", room, feed)
         self._starting.add(path)
         try:
             reader = self.streams.subscribe(path, max_frames=READER_QUEUE, label="recorder")
         except StreamNotFound:
             self._starting.discard(path)
-            raise RecorderConflict("the feed is not live") from None
+            raise RecorderConflict("the feed is not live", room, feed) from None
         recorder = SegmentRecorder(reader, executor=self._pool, segment_s=self.segment_s,
                                    analyze=self.analyze)
         if not recorder.recordable:
             reader.close()
             self._starting.discard(path)
             raise RecorderConflict(
-                f"no recordable track (H.264 video or Opus audio); got {recorder.skipped}")
+                f"no recordable track (H.264 video or Opus audio); got {recorder.skipped}",
+                room, feed)
         # The cached GOP is recorded too, so the recording starts when that GOP did.
         span = recorder.replay_span
         started_at, origin = utcnow() - timedelta(seconds=span), time.monotonic() - span
@@ -258,7 +264,7 @@ class RecorderService:
         """Stop recording a feed: the open segment is closed and indexed first."""
         active = self._active.get(path or room_path(room.code, feed))
         if active is None:
-            raise RecorderConflict("this feed is not being recorded")
+            raise RecorderConflict("this feed is not being recorded", room, feed)
         return await self._finish(active, "closed", f"stopped by {who.username}")
 
     async def add_marker(self, rec: Recording, kind: str, text: str, at: datetime,
@@ -317,7 +323,7 @@ class RecorderService:
 
         await self.db.run(write)
         self._publish("recording.segment", active, {
-            "sequence": closed.sequence, "start": closed.start_at.isoformat(),
+            "sequence": closed.sequence, "start": iso(closed.start_at, MILLIS),
             "duration": round(closed.duration, 3), "bytes": closed.bytes,
             "audio_dbfs": closed.audio_dbfs, "motion": closed.motion})
 

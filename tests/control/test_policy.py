@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from control.core import Core
+from control.errors import ApiError
 from control.policy import ACTIONS, PUBLIC, Policy, Principal, Target
 
 # The users sit at: HL (high) > HL01 (Harbin intermediate) > HL0102 (Daoli basic).
@@ -126,3 +127,19 @@ def test_unknown_role_and_action(policy: Policy) -> None:
     assert not policy.can(stranger, "room.view", Target(court="HL"))
     with pytest.raises(ValueError, match="unknown action"):
         policy.can(ADMIN, "room.destroy", Target(court="HL"))
+
+
+def test_require_refuses_as_the_api_answers(policy: Policy) -> None:
+    """One refusal for routes and domain code alike: who asks decides 401, 403 or 404."""
+    sibling = Target(kind="room", court="HL0103", room="HL0103-01")
+    policy.require(PRES_HARBIN, "room.view", Target(kind="room", court="HL0102"))
+    with pytest.raises(ApiError) as anonymous:
+        policy.require(PUBLIC, "room.view", sibling, hide=True)
+    assert anonymous.value.status == 401
+    assert anonymous.value.headers == {"WWW-Authenticate": "Bearer"}
+    with pytest.raises(ApiError) as hidden:
+        policy.require(PRES_DAOLI, "room.view", sibling, hide=True)
+    assert hidden.value.status == 404
+    with pytest.raises(ApiError) as forbidden:
+        policy.require(PRES_DAOLI, "room.view", sibling)
+    assert forbidden.value.status == 403 and forbidden.value.detail == {"action": "room.view"}

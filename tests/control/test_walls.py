@@ -9,7 +9,6 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from control.api_monitoring import MONITORING
-from control.bus import Event
 from control.core import Core
 from control.live import LIVE
 from control.models import AuditEvent
@@ -98,8 +97,7 @@ async def test_shared_wall_is_fed_within_its_courts_and_followed_on_the_bus(
     status, changed = await post(client, f"{url}/tiles/5", sec, {"room": "HL0102-01"})
     assert status == 200 and changed["version"] == 2
     assert changed["tiles"][5]["room"] == "HL0102-01" and changed["tiles"][5]["by"] == "sec.harbin"
-    event = await sub.get()
-    assert isinstance(event, Event) and event.kind == "wall.changed"
+    event = await sub.next("wall.changed", within=5)
     assert event.data["tile"] == 5 and event.data["tiles"][5]["room"] == "HL0102-01"
     # Who may see the event is who may use the wall: Harbin's staff, not Daoli's.
     policy = services.policy

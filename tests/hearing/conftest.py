@@ -18,6 +18,7 @@ from control.auth import add_user, token_digest
 from control.config import Settings
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import iso
 from control.models import AuthToken, User
 from hearing.service import HEARINGS, HearingService
 from tests.conftest import PASSWORD, TEST_USERS, auth, make_settings
@@ -81,7 +82,7 @@ def at(hours: float, day: int = 1) -> datetime:
 
 
 def iso_at(hours: float, day: int = 1) -> str:
-    return at(hours, day).isoformat().replace("+00:00", "Z")
+    return iso(at(hours, day))
 
 
 async def file_case(client: TestClient, token: str, number: str = DAOLI_CASE,
@@ -94,7 +95,7 @@ async def file_case(client: TestClient, token: str, number: str = DAOLI_CASE,
 
 
 def from_now(hours: float) -> str:
-    return (utcnow() + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+    return iso(utcnow() + timedelta(hours=hours))
 
 
 async def book(client: TestClient, token: str, case_id: int | None, room: str = "HL0102-01",

@@ -54,11 +54,13 @@ async def hearing_state(client: TestClient, hid: int) -> str:
 
 
 async def until_state(client: TestClient, hid: int, state: str, timeout: float = 15) -> None:
-    for _ in range(int(timeout / 0.2)):
-        if await hearing_state(client, hid) == state:
-            return
-        await wait_until(lambda: False, 0.2)
-    assert await hearing_state(client, hid) == state
+    events = client.app[CORE].bus.subscribe()
+    try:
+        if await hearing_state(client, hid) != state:
+            await events.next(f"hearing.{state}", within=timeout,
+                              where=lambda e: e.data["hearing"] == hid)
+    finally:
+        events.close()
 
 
 async def site_publishes(client: TestClient, hid: int, credential: str) -> WhipPublisher:
@@ -109,8 +111,12 @@ async def test_a_remote_site_drops_and_reconnects_during_an_arraignment(
     await site.close()
     await wait_until(lambda: not any(s.path.startswith("sites/")
                                      for s in client.app[LIVE].server.sessions.values()), 10)
+    events = client.app[CORE].bus.subscribe()
     site = await site_publishes(client, hid, credential)
-    await wait_until(lambda: False, 1.0)
+    # Told once the reconnect was weighed against the hearing's state: no resumption followed.
+    await events.next("arraignment.site_connected", within=10,
+                      where=lambda e: e.data["hearing"] == hid)
+    events.close()
     assert await hearing_state(client, hid) == "recess"
     await move(client, CLERK, hid, "resumed")
     courtroom.push(2)

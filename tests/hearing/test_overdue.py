@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from control.bus import Event
+from control.bus import Event, Subscription
 from control.core import Core
 from control.db import utcnow
 from control.policy import Principal
@@ -27,12 +26,8 @@ async def live_hearing(client: TestClient, tokens: dict[str, str], ends_in_hours
     return int(h["id"])
 
 
-async def next_alert(services: Core, sub: object, timeout: float) -> Event:
-    while True:
-        event = await asyncio.wait_for(sub.get(), timeout)  # type: ignore[attr-defined]
-        assert event is not None
-        if event.kind == "alert.raised":
-            return event
+async def next_alert(services: Core, sub: Subscription, timeout: float) -> Event:
+    return await sub.next("alert.raised", within=timeout)
 
 
 async def test_one_alert_per_hearing(client: TestClient, tokens: dict[str, str],

@@ -77,6 +77,7 @@ class Side:
 async def test_a_recorded_two_way_session(make_client: AppMaker) -> None:
     client = await make_client(petition_signups_per_address=100)
     client.app[RECORDER].segment_s = 1.0
+    events = client.app[LIVE].services.bus.subscribe()
     mine = await sign_up(client)
     pid = mine["id"]
     r = await client.post("/api/petitions/next", json={"court": "HL0102"}, headers=auth(JUDGE))
@@ -98,7 +99,9 @@ async def test_a_recorded_two_way_session(make_client: AppMaker) -> None:
             {"petitioner", "reception"}, 10)
         # A courtroom's status is not touched by the reception's recordings.
         assert client.app[LIVE].services.monitor.get("HL0102-01").status == "idle"
-        await asyncio.sleep(2.5)  # a few one-second segments
+        indexed: set[str] = set()  # a segment of each side is in the index
+        while indexed != {"petitioner", "reception"}:
+            indexed.add((await events.next("recording.segment", within=10)).data["feed"])
         r = await client.post(f"/api/petitions/{pid}/end", json={"outcome": "已释明，建议诉前调解"},
                               headers=auth(JUDGE))
         assert r.status == 200

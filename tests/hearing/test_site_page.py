@@ -3,11 +3,13 @@ courtroom and watch it, then, after the close, draw a signature that the court c
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from control.app import create_app
 from control.config import Settings
@@ -65,9 +67,10 @@ async def test_the_site_links_to_the_courtroom_and_the_defendant_signs(
     assert [t.codec for t in streams.get(site_stream).tracks if t.kind == "video"] == ["H264"]
     for _ in range(10):  # the courtroom keeps coming while the site's browser connects
         courtroom.push(2)
-        if await page.evaluate("() => document.getElementById('courtroom').videoWidth > 0"):
+        with contextlib.suppress(PlaywrightTimeout):
+            await page.wait_for_function(
+                "() => document.getElementById('courtroom').videoWidth > 0", timeout=500)
             break
-        await wait_until(lambda: False, 0.5)
     assert await page.evaluate("() => document.getElementById('courtroom').videoWidth") == 640
     mark = await watermark_over(page, "#courtroom")  # the site's code and the time
     assert mark.startswith("HL-KSS01 ") and any(c.isdigit() for c in mark[9:]), mark

@@ -24,7 +24,7 @@ async def token_authorize(request: web.Request, action: str, path: str) -> str:
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
     if path.startswith("secret/") and subject != "bob":
         raise web.HTTPForbidden()
-    if path.startswith("hidden/"):  # as control's ApiError: an HTTPException with a JSON body
+    if path.startswith("hidden/"):  # as control hands its ApiError over: JSON in an HTTPException
         raise web.HTTPNotFound(
             text='{"error": "not found", "detail": null}', content_type="application/json"
         )

@@ -118,7 +118,7 @@ async def test_only_keyframes_arrive_at_a_fraction_of_the_bytes(
         assert await wait_until(lambda: full.frames > 0 and keys.frames > 0, 5)
         f0, k0, fb0, kb0 = full.frames, keys.frames, full.bytes, keys.bytes
         seconds = 3.0
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(seconds)  # the window under test: frames and bytes over 3 s
         full_frames, key_frames = full.frames - f0, keys.frames - k0
         expected = seconds * FPS / GOP  # 7.5
         assert expected - 2 <= key_frames <= expected + 2, (key_frames, full_frames)

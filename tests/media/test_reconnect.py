@@ -81,7 +81,7 @@ async def test_keyframe_requests_are_rate_limited(media: MediaHarness) -> None:
     for _ in range(5):
         await receiver._send_rtcp_pli(ssrc)
     assert await wait_until(lambda: len(requests) >= 1, 2)
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # the window under test: the other PLIs must stay coalesced
     assert len(requests) == 1
     await viewer.close()
     pub.close()

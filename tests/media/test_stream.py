@@ -38,14 +38,14 @@ async def test_reader_gets_gop_then_live_and_async_iteration_ends_on_close() -> 
     pub.push(1, audio_packet(0))
     reader = registry.subscribe("rooms/a/main", label="recorder")
     assert reader.replaying and len(reader) == 6  # frames 25..29 and one audio frame
-    first = await reader.get()
+    first = await asyncio.wait_for(reader.get(), 1)  # queued: at once
     assert first.keyframe and first.track_index == 0 and first.pts == packets[25].pts
     pub.push(0, packets[30])
     got = [f.pts async for f in _take(reader, 6)]
     assert got[-1] == packets[30].pts
     reader.close()
     with pytest.raises(ReaderClosed):
-        await reader.get()
+        await asyncio.wait_for(reader.get(), 1)
 
 
 async def _take(reader, n):

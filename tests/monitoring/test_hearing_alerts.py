@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 from control.api_monitoring import Monitoring
 from control.core import Core
 from control.db import utcnow
+from control.iso8601 import iso
 from control.live import LIVE
 from media.sources import PatternSpec, render_clip
 from tests.conftest import auth
@@ -18,8 +19,8 @@ from tests.recorder.conftest import FastFeed
 ROOM = "HL0102-01"
 
 
-def iso(minutes: float) -> str:
-    return (utcnow() + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+def in_minutes(minutes: float) -> str:
+    return iso(utcnow() + timedelta(minutes=minutes))
 
 
 async def test_opening_a_hearing_escalates_the_rooms_open_alerts(
@@ -44,7 +45,8 @@ async def test_a_hearing_about_to_start_in_a_dark_room_is_an_alert(
     events = services.bus.subscribe()
     clerk = tokens["clerk.daoli"]
     case = await file_case(client, clerk)
-    body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(8), "ends_at": iso(68)}
+    body = {"case_id": case["id"], "room": ROOM, "starts_at": in_minutes(8),
+            "ends_at": in_minutes(68)}
     r = await client.post("/api/hearings", json=body, headers=auth(clerk))
     assert r.status == 201, await r.text()
     # Booked inside the lead window of a dark room: the schedule's event raises it at once.
@@ -69,8 +71,8 @@ async def test_the_lead_window_opens_by_a_timer(
     clerk = tokens["clerk.daoli"]
     case = await file_case(client, clerk)
     starts = lead_min + 1.0 / 60  # the window opens a second from now
-    body = {"case_id": case["id"], "room": ROOM, "starts_at": iso(starts),
-            "ends_at": iso(starts + 60)}
+    body = {"case_id": case["id"], "room": ROOM, "starts_at": in_minutes(starts),
+            "ends_at": in_minutes(starts + 60)}
     r = await client.post("/api/hearings", json=body, headers=auth(clerk))
     assert r.status == 201, await r.text()
     assert not [a for a in mon.alerts.open_in(ROOM) if a.kind == "feeds_down"]

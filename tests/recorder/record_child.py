@@ -16,6 +16,7 @@ from media import StreamRegistry
 from media.sources import PatternSpec, TestPatternSource
 from recorder.service import RecorderService
 from tests.conftest import make_settings
+from tests.media.peers import wait_until
 
 ROOM = "HL0102-01"
 MAX_RUN_S = 120.0  # if the parent never kills us, end anyway
@@ -32,7 +33,7 @@ async def main(data_dir: Path, segment_s: float) -> None:
                                segment_s=segment_s)
     await recorder.start()
     events = svc.bus.subscribe()
-    await asyncio.sleep(0.2)
+    assert await wait_until(lambda: streams.latest_keyframe(f"rooms/{ROOM}/main") is not None, 5)
     rec = await recorder.start_recording(svc.registry.rooms[ROOM], "main",
                                          Principal("clerk.daoli", "clerk", "HL0102", 1))
     print(f"recording {rec.id}", flush=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import av
@@ -14,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from control.core import CORE
+from control.iso8601 import iso, parse_iso
 from control.models import AuditEvent
 from media.sources import Clip
 from recorder.models import ExportJob, Recording
@@ -26,18 +26,24 @@ REASON = "Appeal file (2024) HL01 刑终 12"
 
 
 def at(rec: dict[str, Any], seconds: float) -> str:
-    start = datetime.fromisoformat(rec["started_at"])
-    return (start + timedelta(seconds=seconds)).isoformat()
+    start = parse_iso(rec["started_at"])
+    return iso(start + timedelta(seconds=seconds))
 
 
 async def wait_done(client: TestClient, url: str, token: str) -> dict[str, Any]:
-    for _ in range(400):  # up to 20 s
-        r = await client.get(url, headers=auth(token))
-        assert r.status == 200, await r.text()
-        body = await r.json()
-        if body["state"] in ("done", "failed"):
-            return body
-        await asyncio.sleep(0.05)
+    """The export's state once it finished (told on the bus), as the API reports it."""
+    events = client.app[CORE].bus.subscribe()
+    try:
+        for _ in range(2):  # once more after the event: it may have finished before we asked
+            r = await client.get(url, headers=auth(token))
+            assert r.status == 200, await r.text()
+            body = await r.json()
+            if body["state"] in ("done", "failed"):
+                return body
+            await events.next("recording.export", within=20, where=lambda e: (
+                e.data["export"] == body["id"] and e.data["state"] in ("done", "failed")))
+    finally:
+        events.close()
     raise AssertionError(f"export did not finish: {body}")
 
 
@@ -78,12 +84,12 @@ async def test_export_a_sub_range(rclient: TestClient, tokens: dict[str, str],
     assert done["state"] == "done", done
     assert done["percent"] == 100 and done["bytes"] > 10_000 and len(done["sha256"]) == 64
     # The file starts on the keyframe at or before `from` and ends at `to`.
-    start = datetime.fromisoformat(done["start"])
-    asked = datetime.fromisoformat(at(recorded, 2.5))
+    start = parse_iso(done["start"])
+    asked = parse_iso(at(recorded, 2.5))
     assert timedelta(0) <= asked - start < timedelta(seconds=1.05)
     assert done["end"] == done["to"]
     duration = done["duration"]
-    assert duration == pytest.approx((datetime.fromisoformat(done["end"]) - start)
+    assert duration == pytest.approx((parse_iso(done["end"]) - start)
                                      .total_seconds(), abs=0.002)
 
     r = await rclient.get(done["file"], headers=auth(token))
@@ -107,11 +113,9 @@ async def test_export_a_sub_range(rclient: TestClient, tokens: dict[str, str],
     r = await rclient.get(done["file"], headers={**auth(token), "Range": "bytes=100-"})
     assert r.status == 206 and await r.read() == data[100:]
 
-    seen = []
-    while not events._queue.empty():
-        ev = events._queue.get_nowait()
-        if ev is not None and ev.kind == "recording.export":
-            seen.append((ev.data["state"], ev.data["percent"]))
+    await rclient.app[CORE].bus.drain()
+    seen = [(ev.data["state"], ev.data["percent"]) for ev in events.ready()
+            if ev.kind == "recording.export"]
     assert seen[0] == ("queued", 0) and seen[-1] == ("done", 100), seen
     percents = [p for s, p in seen if s == "running"]
     assert percents == sorted(percents) and len(percents) >= 3, seen
@@ -218,8 +222,8 @@ async def test_interrupted_exports_fail_at_start(rclient: TestClient, tokens: di
     svc = rclient.app[CORE]
     with svc.db.session() as s:
         job = ExportJob(recording_id=recorded["id"], requested_by="pres.hl", reason=REASON,
-                        from_at=datetime.fromisoformat(at(recorded, 1)),
-                        to_at=datetime.fromisoformat(at(recorded, 2)), state="running",
+                        from_at=parse_iso(at(recorded, 1)),
+                        to_at=parse_iso(at(recorded, 2)), state="running",
                         file_name="export-000099.mp4")
         s.add(job)
     queue.folder.mkdir(parents=True, exist_ok=True)

@@ -42,8 +42,7 @@ async def test_flipped_byte_is_reported_at_that_segment(
     body = await r.json()
     assert not body["ok"] and body["first_bad_sequence"] == 3
     assert [(p["kind"], p["segment"]) for p in body["problems"]] == [("altered", "000003.m4s")]
-    alert = events._queue.get_nowait()
-    assert alert is not None and alert.kind == "alert.raised"
+    alert = await events.next("alert.raised", within=5)
     assert alert.data["first_bad_sequence"] == 3
     with svc.db.session() as s:
         audits = [a.detail for a in s.scalars(select(AuditEvent).where(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from datetime import datetime
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from control.core import CORE
+from control.iso8601 import iso, parse_iso
 from control.models import AuditEvent
 from media.sources import Clip
 from tests.conftest import auth
@@ -38,10 +37,10 @@ async def test_full_playlist(rclient: TestClient, tokens: dict[str, str], record
     assert "#EXT-X-PLAYLIST-TYPE:VOD" in lines and "#EXT-X-TARGETDURATION:1" in lines
     assert lines.count('#EXT-X-MAP:URI="segments/init-000001.mp4"') == 1
     assert entries(text) == [f"segments/{i:06d}.m4s" for i in range(1, 8)]
-    stamps = [datetime.fromisoformat(x.split(":", 1)[1]) for x in lines
+    stamps = [parse_iso(x.split(":", 1)[1]) for x in lines
               if x.startswith("#EXT-X-PROGRAM-DATE-TIME:")]
     assert len(stamps) == 7
-    started = datetime.fromisoformat(recorded["started_at"])
+    started = parse_iso(recorded["started_at"])
     assert 0 <= (stamps[0] - started).total_seconds() < 0.1
     assert all((b - a).total_seconds() == pytest.approx(1.0)
                for a, b in itertools.pairwise(stamps))
@@ -60,9 +59,9 @@ async def test_sub_range_by_offset_and_by_time(rclient: TestClient, tokens: dict
     start_line = next(x for x in text.splitlines() if x.startswith("#EXT-X-START:"))
     offset = float(start_line.split("=", 1)[1].split(",")[0])
     assert offset == pytest.approx(0.5, abs=0.05) and start_line.endswith(",PRECISE=YES")
-    start = datetime.fromisoformat(recorded["started_at"])
-    iso = start.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    r = await rclient.get(f"{url}?from={iso}&to=1", headers=auth(tokens["admin"]))
+    start = parse_iso(recorded["started_at"])
+    whole_second = iso(start.replace(microsecond=0))
+    r = await rclient.get(f"{url}?from={whole_second}&to=1", headers=auth(tokens["admin"]))
     assert r.status == 200 and entries(await r.text())[0] == "segments/000001.m4s"
     r = await rclient.get(f"{url}?to=1000", headers=auth(tokens["admin"]))
     assert len(entries(await r.text())) == 7, "an end past the recording is clamped"
@@ -135,15 +134,13 @@ async def test_playlist_of_a_running_recording_is_an_event(
     feed = FastFeed(streams_of(rclient), f"rooms/{ROOM}/main", clip)
     feed.push(2)
     clerk = auth(tokens["clerk.daoli"])
+    events = rclient.app[CORE].bus.subscribe()
     r = await rclient.post(f"/api/courtrooms/{ROOM}/recording", json={"action": "start"},
                            headers=clerk)
     rec = await r.json()
     feed.push(4)
-    for _ in range(100):  # the index catches up within moments
-        r = await rclient.get(f"/api/recordings/{rec['id']}", headers=clerk)
-        if (await r.json())["segments"] >= 4:
-            break
-        await asyncio.sleep(0.05)
+    # Published once the segment is indexed.
+    await events.next("recording.segment", within=10, where=lambda e: e.data["sequence"] >= 4)
     r = await rclient.get(f"/api/recordings/{rec['id']}/playlist.m3u8", headers=clerk)
     text = await r.text()
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text and "#EXT-X-ENDLIST" not in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from control.config import Settings
 from control.core import Core
+from control.iso8601 import parse_iso
 from media.sources import Clip
 from tests.browser import screenshot_path
 from tests.conftest import in_ci
@@ -93,8 +93,8 @@ async def test_sub_range_plays_in_chromium(player_client: TestClient, tokens: di
             break
     assert state["w"] == 640, state
     assert seen[-1] - seen[0] >= 1.5, f"currentTime did not advance: {seen}"
-    started = datetime.fromisoformat(rec["started_at"])
-    shown = datetime.fromisoformat(state["d"].replace("Z", "+00:00"))
+    started = parse_iso(rec["started_at"])
+    shown = parse_iso(state["d"])
     offset = (shown - started).total_seconds()
     assert 3 <= offset <= 9.5, f"the player shows {shown}, {offset:.1f} s into the recording"
     await page.screenshot(path=screenshot_path("recorder-playback"))

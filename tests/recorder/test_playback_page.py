@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from control.iso8601 import iso, parse_iso
 from media.sources import Clip
 from tests.browser import screenshot_path
 from tests.conftest import PASSWORD, auth
@@ -27,7 +28,7 @@ STATE_JS = """() => {
 
 
 def seconds_in(clock: str, started: datetime) -> float:
-    return (datetime.fromisoformat(clock.replace("Z", "+00:00")) - started).total_seconds()
+    return (parse_iso(clock) - started).total_seconds()
 
 
 async def wait_for(page: Any, check: Any, timeout_s: float = 15.0) -> dict[str, Any]:
@@ -45,13 +46,13 @@ async def test_playback_page(rclient: TestClient, tokens: dict[str, str], clip: 
                              browser: Any) -> None:
     hls_js_or_skip()
     rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=10)
-    started = datetime.fromisoformat(rec["started_at"])
+    started = parse_iso(rec["started_at"])
     markers = {}
     for offset, kind, text in ((1.0, "speaker", "审判长"), (7.5, "bookmark", "<b>证据</b> 3")):
         r = await rclient.post(f"/api/recordings/{rec['id']}/markers",
                                headers=auth(tokens["admin"]), json={
                                    "kind": kind, "text": text,
-                                   "at": (started + timedelta(seconds=offset)).isoformat()})
+                                   "at": iso(started + timedelta(seconds=offset))})
         assert r.status == 201
         markers[offset] = await r.json()
     base = str(rclient.make_url("/")).rstrip("/")
@@ -97,8 +98,8 @@ async def test_playback_page(rclient: TestClient, tokens: dict[str, str], clip: 
     watermark = await page.text_content("[data-watermark]")
     assert watermark is not None and "pres.harbin" in watermark
 
-    await page.fill("#x-from", (started + timedelta(seconds=2)).isoformat())
-    await page.fill("#x-to", (started + timedelta(seconds=5)).isoformat())
+    await page.fill("#x-from", iso(started + timedelta(seconds=2)))
+    await page.fill("#x-to", iso(started + timedelta(seconds=5)))
     await page.fill("#x-reason", "二审调卷 appeal review")
     await page.click("#x-submit")
     await page.wait_for_selector("#x-download:not([hidden])", timeout=20_000)
@@ -130,7 +131,7 @@ async def playback_as(browser: Any, base: str, username: str, rec_id: int) -> tu
 async def test_president_withholds_a_range_and_holds_the_recording(
         rclient: TestClient, tokens: dict[str, str], clip: Clip, browser: Any) -> None:
     rec = await make_recording(rclient, clip, tokens["clerk.daoli"], seconds=6)
-    started = datetime.fromisoformat(rec["started_at"])
+    started = parse_iso(rec["started_at"])
     base = str(rclient.make_url("/")).rstrip("/")
     portions_url = f"/api/recordings/{rec['id']}/portions"
 
@@ -143,8 +144,8 @@ async def test_president_withholds_a_range_and_holds_the_recording(
     assert await page.text_content("#h-state") == "本录像未保全：保存期满后按规定删除。"
 
     # A reason is required before anything is sent.
-    await page.fill("#s-from", (started + timedelta(seconds=2)).isoformat())
-    await page.fill("#s-to", (started + timedelta(seconds=4)).isoformat())
+    await page.fill("#s-from", iso(started + timedelta(seconds=2)))
+    await page.fill("#s-to", iso(started + timedelta(seconds=4)))
     await page.check("#s-sealed")
     await page.fill("#s-reason", "短")
     await page.click("#s-submit")
@@ -160,8 +161,8 @@ async def test_president_withholds_a_range_and_holds_the_recording(
     [portion] = (await r.json())["items"]
     assert portion["level"] == "sealed" and portion["created_by"] == "pres.harbin"
     assert portion["reason"] == "涉及未成年人隐私 minor's privacy"
-    assert datetime.fromisoformat(portion["from"]) == started + timedelta(seconds=2)
-    assert datetime.fromisoformat(portion["to"]) == started + timedelta(seconds=4)
+    assert parse_iso(portion["from"]) == started + timedelta(seconds=2)
+    assert parse_iso(portion["to"]) == started + timedelta(seconds=4)
     assert await row.get_attribute("data-level") == "sealed"
     assert "封存" in await row.inner_text() and "pres.harbin" in await row.inner_text()
     # The timeline shows the sealed band about a third of the way along.

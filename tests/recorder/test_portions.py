@@ -3,7 +3,6 @@ exports for those not entitled; bench staff see confidential portions, only seal
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from recorder.models import Recording
 from recorder.portions import load_portions, withheld_for
 from recorder.service import RECORDER
 from tests.conftest import auth
-from tests.recorder.test_exports import at, decode_mp4
+from tests.recorder.test_exports import at, decode_mp4, wait_done
 from tests.recorder.test_playback import entries
 from tests.recorder.test_routes import make_recording
 
@@ -160,13 +159,8 @@ async def test_exports_leave_withheld_segments_out(rclient: TestClient, tokens: 
     job = await recorder.exports.submit(rec, target, "clerk.daoli", "test of withholding",
                                         start, end, hidden.covers)
     assert job.omitted == [3, 4, 6] and job.segments == 6
-    for _ in range(400):
-        r = await rclient.get(f"/api/recordings/{rec_id}/exports/{job.id}",
-                              headers=auth(tokens["admin"]))
-        body = await r.json()
-        if body["state"] in ("done", "failed"):
-            break
-        await asyncio.sleep(0.05)
+    body = await wait_done(rclient, f"/api/recordings/{rec_id}/exports/{job.id}",
+                           tokens["admin"])
     assert body["state"] == "done", body
     r = await rclient.get(body["file"], headers=auth(tokens["admin"]))
     got = decode_mp4(await r.read())

@@ -138,11 +138,8 @@ async def test_retention_removes_exactly_the_expired(rclient: TestClient,
     r = await rclient.get(kept_export["file"], headers=auth(admin))
     assert r.status == 200
 
-    alerts = []
-    while not events._queue.empty():
-        ev = events._queue.get_nowait()
-        if ev is not None and ev.kind == "alert.raised":
-            alerts.append(ev.data["recording"])
+    await svc.bus.drain()
+    alerts = [ev.data["recording"] for ev in events.ready() if ev.kind == "alert.raised"]
     assert alerts == [altered["id"]]
 
     # Again later: the flag is not raised twice; the intermediate court's recording goes after

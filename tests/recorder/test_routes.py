@@ -44,11 +44,8 @@ async def test_start_record_stop_and_detail(rclient: TestClient, tokens: dict[st
     assert r.status == 200
     body = await r.json()
     assert body["segments"] == 5 and body["markers"] == []
-    kinds = []
-    while not events._queue.empty():
-        ev = events._queue.get_nowait()
-        assert ev is not None
-        kinds.append(ev.kind)
+    await rclient.app[CORE].bus.drain()
+    kinds = [ev.kind for ev in events.ready()]
     assert kinds.count("recording.segment") == 5
     assert "recording.started" in kinds and "recording.stopped" in kinds
     svc = rclient.app[CORE]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import hashlib
 import itertools
@@ -18,6 +17,7 @@ from recorder import fmp4
 from recorder.models import GENESIS
 from recorder.segments import ClosedSegment, RecordingPlace, SegmentRecorder
 from recorder.storage import SegmentFile
+from tests.media.peers import wait_until
 from tests.recorder.conftest import FastFeed, decode, segment_files
 
 PATH = "rooms/HL0102-01/main"
@@ -145,12 +145,12 @@ async def test_live_test_pattern_over_a_real_stream(tmp_path: Path) -> None:
         closed.append(seg)
 
     try:
-        await asyncio.sleep(0.3)
+        assert await wait_until(lambda: streams.latest_keyframe(PATH) is not None, 5)
         rec = SegmentRecorder(streams.subscribe(PATH), segment_s=1.0, on_segment=on_segment)
         started = datetime.now(UTC) - timedelta(seconds=rec.replay_span)
         rec.start(RecordingPlace(1, started, time.monotonic() - rec.replay_span, tmp_path,
                                  "live/main"))
-        await asyncio.sleep(3.2)
+        assert await wait_until(lambda: len(closed) >= 3, 10)  # segments of real time
         await rec.stop()
     finally:
         await source.stop()

@@ -92,13 +92,8 @@ async def test_disk_failure_fails_the_recording_and_raises_an_alert(
     monkeypatch.setattr(SegmentFile, "write", failing_write)
     feed, rec = await start(rclient, clip, clerk)
     feed.push(6)
-    alert = None
-    for _ in range(200):  # the failure is handled on the loop, moments later
-        ev = await events.get()
-        if ev is not None and ev.kind == "alert.raised":
-            alert = ev
-            break
-    assert alert is not None and "No space left" in alert.data["message"]
+    alert = await events.next("alert.raised", within=10)  # handled on the loop, moments later
+    assert "No space left" in alert.data["message"]
     assert svc.monitor.get(ROOM).status == "fault"
     r = await rclient.get(f"/api/recordings/{rec['id']}", headers=auth(clerk))
     body = await r.json()

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from control.app import build_services, create_app
 from control.config import DemoSettings, Settings
 from control.db import utcnow
+from control.iso8601 import iso
 from control.live import LIVE
 from media.sources import PatternSpec, TestPatternSource
 from tests.conftest import PASSWORD, auth, login
@@ -75,8 +76,8 @@ async def book_today(client: TestClient, room: str, n: int = 101, judge: str = "
     now = utcnow()
     r = await client.post("/api/hearings", headers=auth(token), json={
         "case_id": case["id"], "room": room,
-        "starts_at": (now - timedelta(minutes=5)).isoformat().replace("+00:00", "Z"),
-        "ends_at": (now + timedelta(hours=2)).isoformat().replace("+00:00", "Z"), **extra})
+        "starts_at": iso(now - timedelta(minutes=5)), "ends_at": iso(now + timedelta(hours=2)),
+        **extra})
     assert r.status == 201, await r.text()
     client.session.cookie_jar.clear()
     return await r.json()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from datetime import timedelta, timezone
@@ -13,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from control.app import build_services, create_app
 from control.config import DemoSettings, Settings
+from control.core import CORE
 from control.db import Database, utcnow
 from recorder.service import RECORDER
 from tests.browser import screenshot_path, watermark_over
@@ -87,8 +87,11 @@ async def test_the_public_plays_a_published_recording_with_hls_js(
     client.session.cookie_jar.clear()
     case = await file_case(client, clerk, parties=PARTIES)
     hearing = await book(client, clerk, case["id"], public=True, title=TITLE)
+    events = demo_client.app[CORE].bus.subscribe()
     await move(client, clerk, hearing["id"], "opened")
-    await asyncio.sleep(3.5)  # a few one-second segments of the test pattern
+    # A few one-second segments of the test pattern are indexed.
+    await events.next("recording.segment", within=15, where=lambda e: e.data["sequence"] >= 3)
+    events.close()
     await move(client, clerk, hearing["id"], "closed")
     r = await client.get(f"/api/recordings?hearing=hearing:{hearing['id']}", headers=auth(judge))
     rec = (await r.json())["items"][0]

@@ -227,7 +227,7 @@ async def test_udp_mpegts_goes_live_and_reconnects(tmp_path: Path):
     assert live.states == ["connecting", "live", "retrying"]
     assert "timed out: no data for 0.4s" in (source.last_error or "")
     await wait_state(source, "connecting", timeout=2.0)
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # as above: the socket is bound inside FFmpeg, where we cannot see
     await send_ts(data, port, 0.6, passes=2)
     await wait_state(source, "retrying", timeout=2.0)
     assert live.reader is not None

@@ -10,6 +10,7 @@ import pytest
 
 from media.sources import ClipCache, PatternSpec, TestPatternSource
 from media.stream import StreamEvent, StreamRegistry
+from tests.media.peers import wait_until
 
 from .conftest import collect, decode, video_of
 
@@ -74,11 +75,11 @@ async def test_stop_unpublishes_and_is_idempotent():
         registry, "rooms/x/main", SHORT, cache=ClipCache(), on_state=lambda s, e: states.append(s)
     )
     await source.start()
-    await asyncio.sleep(0.15)
+    assert await wait_until(lambda: source.packets_sent > 0, 5)
     await source.stop()
     await source.stop()
     sent = source.packets_sent
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.15)  # the window under test: a timer left behind would send in it
     assert source.packets_sent == sent > 0  # no timer left behind
     assert registry.get("rooms/x/main") is None
     assert [e.kind for e in events] == ["up", "down"]
@@ -92,7 +93,7 @@ async def test_yields_to_a_publisher_that_takes_over():
     encoder = registry.publish("rooms/y/main", source.clip.tracks, takeover=True)  # type: ignore[union-attr]
     assert source.state == "stopped" and source.last_error == "displaced by another publisher"
     sent = source.packets_sent
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.15)  # the window under test: a displaced source sends nothing in it
     assert source.packets_sent == sent
     encoder.close()
 
