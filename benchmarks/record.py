@@ -136,7 +136,8 @@ async def run(clip: list[Pkt], n: int, seconds: float, record: bool, analyze: bo
                   rng.uniform(0, CLIP_S - GOP_S)) for r in rooms]
     db = Database(f"sqlite:///{tmp / f'bench-{n}-{record}-{analyze}.db'}")
     upgrade(db)
-    service = RecorderService(db, EventBus(), CourtRegistry({}, {}), streams,
+    bus = EventBus()
+    service = RecorderService(db, bus, CourtRegistry({}, {}), streams,
                               tmp / "recordings", analyze=analyze)
     await service.start()
     for feed in feeds:
@@ -161,6 +162,7 @@ async def run(clip: list[Pkt], n: int, seconds: float, record: bool, analyze: bo
     segments = sum(1 for _ in (tmp / "recordings").rglob("*.m4s")) if record else 0
     size = sum(p.stat().st_size for p in (tmp / "recordings").rglob("*.m4s")) if record else 0
     await service.stop()
+    await bus.close()
     streams.close()
     db.close()
     return cpu, segments, size

@@ -132,6 +132,7 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await svc.bus.close()  # the last events of the stopping services reach their handlers
     svc.db.close()
 
 

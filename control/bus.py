@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["Event"], Awaitable[None] | None]
 
+CLOSE_DRAIN_S = 10.0  # a handler stuck at shutdown must not hold the node up for ever
+
 # True inside the bus's dispatcher and every task a handler starts: publishing from there
 # queues the event and returns (waiting for the dispatcher from inside it would deadlock).
 _IN_DISPATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("in_dispatch", default=False)
@@ -209,9 +211,12 @@ class EventBus:
                 return
             await self._idle.wait()
 
-    async def close(self) -> None:
-        """Dispatch what is queued, then stop the dispatcher."""
-        await self.drain()
+    async def close(self, within: float = CLOSE_DRAIN_S) -> None:
+        """Dispatch what is queued (for at most `within` seconds), then stop the dispatcher."""
+        try:
+            await asyncio.wait_for(self.drain(), within)
+        except TimeoutError:
+            log.error("event bus closed with %d event(s) undispatched", len(self._pending))
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -104,6 +104,7 @@ _JUDGE_OWN_WORK: Final = frozenset({"hearing.view", "hearing.mark", "recording.v
 _CASE_WORK: Final = frozenset({"hearing", "recording"})
 
 ROLES: Final = tuple(_ROLES)
+MAX_CACHED_GRANTS: Final = 4096  # (role, court) pairs: 6 roles x 192 courts fit
 
 # Where an action is granted: every court, or these court codes.
 Courts = Literal["*"] | list[str]
@@ -121,6 +122,8 @@ class Policy:
     def __init__(self, registry: CourtRegistry) -> None:
         self.registry = registry
         self._everywhere = frozenset(registry.courts)
+        # grants depend on the role and court alone: computed once per pair, then shared.
+        self._grants: dict[tuple[str, str | None], dict[str, Courts]] = {}
 
     def can(self, who: Principal, action: str, target: Target) -> bool:
         if action not in ACTIONS:
@@ -173,7 +176,12 @@ class Policy:
         """Every action `who` may take and on which courts ("*": every court), for the pages.
 
         Some grants still depend on the target (see `limits`); each request is decided by `can`.
+        The answer is shared between callers: do not change it.
         """
+        key = (who.role, who.court)
+        cached = self._grants.get(key)
+        if cached is not None:
+            return cached
         scope, allowed = _ROLES.get(who.role, (Scope.DISCLOSED, frozenset()))
         everywhere = scope in (Scope.EVERYWHERE, Scope.DISCLOSED)
         result: dict[str, Courts] = {}
@@ -183,6 +191,8 @@ class Policy:
                 result[action] = "*"
             elif courts:
                 result[action] = sorted(courts)
+        if len(self._grants) < MAX_CACHED_GRANTS:
+            self._grants[key] = result
         return result
 
     def limits(self, who: Principal) -> dict[str, str]:

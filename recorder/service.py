@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import bindparam, func, insert, select, update
@@ -36,6 +36,7 @@ from recorder.models import Marker, Recording, Segment
 from recorder.reconcile import ReconcileReport, reconcile_interrupted, reconcile_recording
 from recorder.retention import RetentionJob
 from recorder.segments import DEFAULT_SEGMENT_S, ClosedSegment, RecordingPlace, SegmentRecorder
+from recorder.staff import HearingStaff, NoHearingStaff
 from recorder.storage import recording_folder
 
 log = logging.getLogger(__name__)
@@ -60,25 +61,6 @@ class RecorderConflict(ApiError):
 
     def __init__(self, message: str, room: RoomInfo, feed: str) -> None:
         super().__init__(409, message, {"room": room.code, "feed": feed})
-
-
-class HearingStaff(Protocol):
-    """Who sits on a hearing; supplied by the hearing package (judges see only their own).
-    Awaited: an answer may need the database, which is never asked on the event loop."""
-
-    async def staff_of(self, hearing_ref: str | None) -> frozenset[str]: ...
-
-    async def hearings_of(self, username: str) -> frozenset[str]: ...
-
-
-class NoHearingStaff:
-    """Without the hearing package: no hearing has staff, so judges see no recordings."""
-
-    async def staff_of(self, hearing_ref: str | None) -> frozenset[str]:
-        return frozenset()
-
-    async def hearings_of(self, username: str) -> frozenset[str]:
-        return frozenset()
 
 
 @dataclass
