@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta, timezone
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from control.core import CORE
 from tests.conftest import auth
 from tests.hearing.conftest import SESSION_TOKENS, at, book, file_case, move
 
@@ -102,13 +102,12 @@ async def test_only_approved_public_live_hearings_are_on_air(client: TestClient)
 
 
 async def wait_on_air(client: TestClient, count: int) -> list[dict[str, Any]]:
-    """The lifecycle tells the broadcast list after the transition: it follows within ms."""
-    for _ in range(50):
-        items = (await public_get(client, "/api/public/live"))["hearings"]
-        if len(items) == count:
-            return list(items)
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{len(items)} hearings on air, not {count}")
+    """The broadcasts follow the transition's event: once the bus has dispatched what was
+    published so far, the public list says so."""
+    await client.app[CORE].bus.drain()
+    items = (await public_get(client, "/api/public/live"))["hearings"]
+    assert len(items) == count, f"{len(items)} hearings on air, not {count}"
+    return list(items)
 
 
 async def test_restricted_cases_can_never_be_broadcast(client: TestClient) -> None:

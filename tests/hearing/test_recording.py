@@ -6,7 +6,6 @@ writing segments, the app exactly as create_app builds it.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import threading
 from typing import Any
@@ -109,27 +108,30 @@ async def test_an_unrecorded_hearing_cannot_close_until_the_gap_is_explained(
 
 
 async def test_a_lost_feed_is_a_gap_that_closes_when_it_returns(client: TestClient,
-                                                                clip: Clip) -> None:
+                                                                clip: Clip,
+                                                                services: Core) -> None:
     feed = feed_of(client, clip)
     hid = await opened(client)
     feed.push(2)
+    events = services.bus.subscribe(4096)
+    path = f"rooms/{ROOM}/main"
     feed.close()  # the courtroom encoder goes away
-    gaps: list[dict[str, Any]] = []
-    for _ in range(50):
-        if gaps := await gaps_of(client, hid):
-            break
-        await asyncio.sleep(0.1)
+    # Clients see an event after its handlers ran: the gap is written by then.
+    await events.next("stream.down", within=5, where=lambda e: e.data["path"] == path)
+    gaps = await gaps_of(client, hid)
     assert len(gaps) == 1 and gaps[0]["feed"] == "main" and gaps[0]["ended_at"] is None
     back = feed_of(client, clip)  # it comes back
-    for _ in range(100):
+    await events.next("stream.up", within=5, where=lambda e: e.data["path"] == path)
+    # A recording broken by the loss may report its failure (a gap of its own) after the
+    # feed is back: each event on the bus is a chance to look again, never a fixed wait.
+    for _ in range(200):
         gaps = await gaps_of(client, hid)
         if all(g["ended_at"] is not None for g in gaps):
             break
-        await asyncio.sleep(0.1)
-    # The loss is one explained-to-be interval, closed when the feed came back (a recording
-    # broken by the loss is a gap of its own, closed too once recording resumes).
+        await events.get(within=5)
     assert gaps and all(g["feed"] == "main" and g["ended_at"] is not None for g in gaps)
     assert set(client.app[RECORDER].active_for(ROOM, f"hearing:{hid}")) == {"main"}
+    events.close()
     back.close()
 
 
