@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -24,6 +26,16 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """This process as a node of the province: its id and the URL other nodes reach it at."""
+
+    id: str = ""  # default: <hostname>-<port>, stable across restarts
+    url: str = ""  # default: http://<host>:<port>
+    heartbeat_s: float = 2.0
+    dead_after_beats: int = 3  # a node silent this many heartbeats is dead
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,7 @@ class Settings:
     province_file: Path
     database_url: str
     server: ServerSettings = field(default_factory=ServerSettings)
+    node: NodeSettings = field(default_factory=NodeSettings)
     ice: IceSettings = field(default_factory=IceSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     log: LogSettings = field(default_factory=LogSettings)
@@ -188,6 +201,27 @@ def _server(t: _Table) -> ServerSettings:
     if s.max_body_bytes < 1024:
         raise ConfigError(f"{t.source}: [server] max_body_bytes: must be at least 1024")
     t.done()
+    return s
+
+
+_NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _node(t: _Table, server: ServerSettings, env: Mapping[str, str]) -> NodeSettings:
+    file_id, file_url = t.get("id", str, ""), t.get("url", str, "")
+    node_id = env.get("COURTAV_NODE_ID") or file_id or f"{socket.gethostname()}-{server.port}"
+    url = env.get("COURTAV_NODE_URL") or file_url or f"http://{server.host}:{server.port}"
+    s = NodeSettings(id=node_id, url=url.rstrip("/"),
+                     heartbeat_s=t.get("heartbeat_s", float, 2.0),
+                     dead_after_beats=t.get("dead_after_beats", int, 3))
+    t.done()
+    if not _NODE_ID.match(s.id):
+        raise ConfigError(f"{t.source}: [node] id (or COURTAV_NODE_ID): {s.id!r} is not an id "
+                          "(letters, digits, '.', '_', '-'; at most 64)")
+    if not s.url.startswith(("http://", "https://")):
+        raise ConfigError(f"{t.source}: [node] url (or COURTAV_NODE_URL): not an http(s) URL")
+    if s.heartbeat_s <= 0 or s.dead_after_beats < 2:
+        raise ConfigError(f"{t.source}: [node]: heartbeat_s > 0 and dead_after_beats >= 2")
     return s
 
 
@@ -367,6 +401,7 @@ def load_settings(
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     root = _Table(raw, "", source)
     server = _server(root.table("server"))
+    node_table = root.table("node")  # read after the environment may have moved the port
     db, paths = root.table("database"), root.table("paths")
     database_url = db.get("url", str, "")
     db.done()
@@ -399,6 +434,7 @@ def load_settings(
         ice = replace(ice, hosts=hosts)
     if "COURTAV_LOG_LEVEL" in env:
         log = replace(log, level=env["COURTAV_LOG_LEVEL"].upper())
+    node = _node(node_table, server, env)
     data_dir = data_dir.resolve()
     database_url = env.get("COURTAV_DATABASE_URL") or database_url
     if not database_url:
@@ -410,6 +446,7 @@ def load_settings(
         province_file=province.resolve(),
         database_url=database_url,
         server=server,
+        node=node,
         ice=ice,
         auth=auth,
         log=log,

@@ -115,3 +115,16 @@ def test_redaction_rules_from_config(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=message) as info:
             redaction_rules_of(load_settings(bad, env={}))
         assert str(bad) in str(info.value)
+
+
+def test_node_id_and_url_from_the_environment_or_defaults(tmp_path: Path) -> None:
+    s = load_settings(env={"COURTAV_DATA_DIR": str(tmp_path), "COURTAV_PORT": "9123"})
+    assert s.node.id.endswith("-9123") and s.node.url == "http://127.0.0.1:9123"
+    assert s.node.heartbeat_s == 2.0 and s.node.dead_after_beats == 3
+    s = load_settings(env={"COURTAV_DATA_DIR": str(tmp_path), "COURTAV_NODE_ID": "harbin-1",
+                           "COURTAV_NODE_URL": "http://10.0.0.5:8080/"})
+    assert s.node.id == "harbin-1" and s.node.url == "http://10.0.0.5:8080"
+    with pytest.raises(ConfigError, match="COURTAV_NODE_ID"):
+        load_settings(env={"COURTAV_DATA_DIR": str(tmp_path), "COURTAV_NODE_ID": "a b"})
+    with pytest.raises(ConfigError, match="http"):
+        load_settings(env={"COURTAV_DATA_DIR": str(tmp_path), "COURTAV_NODE_URL": "ftp://x"})
