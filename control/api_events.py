@@ -9,6 +9,7 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from control.bus import RESYNC
 from control.http import core_of, principal
 from control.policy import Principal
 
@@ -58,7 +59,8 @@ async def events(request: web.Request) -> web.WebSocketResponse:
     async def pump() -> None:
         policy = svc.policy
         while (event := await sub.get()) is not None:
-            if policy.can(who, event.action, event.target):
+            # A resync concerns the connection, not a court: every client gets it.
+            if event.kind == RESYNC or policy.can(who, event.action, event.target):
                 await asyncio.wait_for(ws.send_str(event.to_json()), SEND_TIMEOUT_S)
 
     sender = asyncio.create_task(pump())

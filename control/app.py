@@ -19,6 +19,7 @@ from control import (
     api_courts,
     api_events,
     api_monitoring,
+    api_nodes,
     api_users,
     api_walls,
     live,
@@ -30,17 +31,21 @@ from control.api_walls import WALLS
 from control.audit import AuditLog
 from control.auth import Authenticator
 from control.bus import EventBus
+from control.bus_postgres import BUS_BRIDGE, PostgresBusBridge
 from control.catalog import RoomCatalog
 from control.config import ConfigError, Settings
 from control.core import CORE, Core
-from control.db import Database
+from control.db import Database, utcnow
 from control.errors import error_middleware
+from control.leases import Leases
 from control.metrics import METRICS, Metrics, MetricsAccess, http_middleware
 from control.migrate import upgrade
 from control.monitoring import RoomMonitor
+from control.nodes import NODES, NodeDirectory
 from control.operations import FeedWatch, NodeLoad, OperationsView
 from control.policy import Policy
 from control.province import load_province
+from control.ratelimit import purge_limit_hits
 from control.registry import CourtRegistry, sync_province
 from control.upcoming import UpcomingWatch
 from control.walls import WallBoard
@@ -92,7 +97,7 @@ def build_services(settings: Settings) -> Core:
         policy=Policy(registry),
         bus=bus,
         monitor=monitor,
-        auth=Authenticator(db, settings.auth),
+        auth=Authenticator(db, settings.auth, bus),
         audit=AuditLog(db),
         catalog=RoomCatalog(registry, monitor),
     )
@@ -122,9 +127,11 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
 
     async def purge() -> None:
         while True:
+            # Both are idempotent: every node may run them, no lease needed.
             removed = await svc.auth.purge_expired()
             if removed:
                 log.info("expired tokens removed", extra={"count": removed})
+            await svc.db.run(lambda s: purge_limit_hits(s, utcnow()))
             await asyncio.sleep(TOKEN_PURGE_S)
 
     task = asyncio.create_task(purge())
@@ -184,6 +191,10 @@ def create_app(settings: Settings, services: Core | None = None, *,
     )
     app[CORE] = services = services or build_services(settings)
     db, bus, registry = services.db, services.bus, services.registry
+    # Many nodes share a PostgreSQL database and its bus; SQLite is one node, no bridge.
+    bridge: PostgresBusBridge | None = None
+    if db.engine.dialect.name == "postgresql":
+        app[BUS_BRIDGE] = bridge = PostgresBusBridge(bus, db.url, settings.node.id)
     # The media plane, then the recorder over its streams; who sits on which hearing is
     # answered by the bench directory, built first and given to the recorder.
     app[live.LIVE] = media = live.LiveMedia(services)
@@ -192,7 +203,8 @@ def create_app(settings: Settings, services: Core | None = None, *,
         db, bus, registry, media.streams, settings.recordings_dir,
         segment_s=settings.recorder.segment_s, analyze=settings.recorder.analyze,
         monitor=services.monitor, staff=bench, exports_dir=settings.data_dir / "exports",
-        retention=settings.recorder.retention, audit=services.audit)
+        retention=settings.recorder.retention, audit=services.audit,
+        leases=Leases(db, settings.node.id))
     # The hearing package: desk and lifecycle, the recording of live hearings, petitions,
     # broadcasts, remote arraignment. Each reacts to the others through bus events only.
     app[HEARINGS] = desk = HearingService(
@@ -211,7 +223,10 @@ def create_app(settings: Settings, services: Core | None = None, *,
     app[api_admin.PROBES] = thresholds = dict(probe_thresholds or probe_thresholds_of(settings))
     alerts = AlertBook(services, hearing_live=hearings.is_live if hearings else None,
                        room_live=media.room_live)
-    load = NodeLoad(media.streams, recordings=lambda: rec.recording_count)
+    load = NodeLoad(media.streams, node=settings.node.id,
+                    recordings=lambda: rec.recording_count)
+    app[NODES] = nodes = NodeDirectory(db, bus, services.audit, settings.node,
+                                       load.heartbeat)
     hooks = settings.webhooks
     webhooks = Webhooks(bus, WebhookSettings(
         urls=hooks.urls, secret=hooks.secret, timeout_s=hooks.timeout_s,
@@ -226,12 +241,15 @@ def create_app(settings: Settings, services: Core | None = None, *,
     for table in (api_auth.routes, api_courts.routes, api_events.routes, api_users.routes,
                   api_admin.routes, live.routes, media.server.routes(), api_walls.routes,
                   recorder_routes.routes, hearing_routes.routes, api_monitoring.routes,
-                  metrics_routes.routes):
+                  metrics_routes.routes, api_nodes.routes):
         app.add_routes(table)
     webui_routes.add_routes(app)
 
     app.cleanup_ctx.append(_housekeeping)
     app.cleanup_ctx.append(_in_order([
+        # Registered first and left last: a node is alive while any of its services runs.
+        (nodes.start, nodes.stop),
+        (bridge.start, bridge.stop) if bridge is not None else (None, None),
         (desk.start, desk.stop),
         (petitions.start, petitions.stop),
         (broadcasts.start, None),

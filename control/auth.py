@@ -12,18 +12,23 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from control.bus import Event, EventBus
 from control.config import AuthSettings
 from control.db import Database, utcnow
 from control.errors import ApiError
 from control.models import AuthToken, User
 from control.passwords import DUMMY_HASH, check_password_strength, hash_password, verify_password
-from control.policy import ROLES, Principal
+from control.policy import ROLES, Principal, Target
 from control.ratelimit import RateLimit
 from control.registry import CourtRegistry
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _CACHE_SECONDS = 30.0
 _MAX_TRACKED = 100_000
+# Revocations travel on the bus so every node drops its cached copy; private: no client sees them.
+TOKEN_REVOKED = "auth.token_revoked"  # noqa: S105 (an event kind, not a secret)
+SESSIONS_ENDED = "auth.sessions_ended"
+_NOBODY = Target(kind="system", private=True)
 
 
 class AuthError(ApiError):
@@ -89,14 +94,20 @@ class _Cached:
 class Authenticator:
     """Checks passwords, issues and resolves bearer tokens; remembers recent tokens briefly."""
 
-    def __init__(self, db: Database, settings: AuthSettings) -> None:
-        self.db, self.settings = db, settings
-        self._failures = RateLimit(settings.lockout_failures, settings.lockout_window_s)
+    def __init__(self, db: Database, settings: AuthSettings, bus: EventBus) -> None:
+        self.db, self.settings, self.bus = db, settings, bus
+        self._failures = RateLimit(db, "login", settings.lockout_failures,
+                                   settings.lockout_window_s)
         self._cache: dict[str, _Cached] = {}
+        # Remote too: a token revoked on any node must be refused here within a second.
+        bus.on(TOKEN_REVOKED, self._drop_token, remote=True)
+        bus.on(SESSIONS_ENDED, self._drop_user, remote=True)
 
     async def login(self, username: str, password: str, address: str) -> tuple[str, Principal]:
         keys = (f"user:{username.lower()}", f"addr:{address}")
-        wait = max(self._failures.check(k) for k in keys)
+        # Counted as a failure before the password is checked, on every node alike: concurrent
+        # guesses cannot all pass before the failures are recorded. A success takes it back.
+        wait = await self._failures.hit(*keys)
         if wait > 0:
             raise AuthError(429, "too many failed logins; try again later", retry_after=wait)
 
@@ -114,11 +125,10 @@ class Authenticator:
 
         result = await self.db.run(check)
         if result is None:
-            for key in keys:
-                self._failures.hit(key)
             await asyncio.sleep(self.settings.failure_delay_ms / 1000)
             raise AuthError(401, "invalid username or password")
-        self._failures.reset(keys[0])
+        await self._failures.reset(keys[0])
+        await self._failures.take_back(keys[1])
         return result
 
     async def resolve(self, token: str) -> Principal | None:
@@ -155,9 +165,10 @@ class Authenticator:
         return found[0]
 
     def forget_user(self, username: str) -> None:
-        """Drop the cached tokens of a user whose role, court or access just changed."""
-        for digest in [d for d, c in self._cache.items() if c.principal.username == username]:
-            self._cache.pop(digest, None)
+        """Drop the cached tokens of a user whose role, court or access just changed, here and
+        (through the bus) on every other node."""
+        self._forget(username)
+        self.bus.post(Event(SESSIONS_ENDED, _NOBODY, {"username": username}, action="user.manage"))
 
     async def logout(self, token: str) -> None:
         digest = token_digest(token)
@@ -165,6 +176,18 @@ class Authenticator:
         await self.db.run(
             lambda s: s.execute(delete(AuthToken).where(AuthToken.token_hash == digest))
         )
+        await self.bus.publish(Event(TOKEN_REVOKED, _NOBODY, {"digest": digest},
+                                     action="user.manage"))
+
+    def _forget(self, username: str) -> None:
+        for digest in [d for d, c in self._cache.items() if c.principal.username == username]:
+            self._cache.pop(digest, None)
+
+    def _drop_token(self, event: Event) -> None:
+        self._cache.pop(str(event.data.get("digest", "")), None)
+
+    def _drop_user(self, event: Event) -> None:
+        self._forget(str(event.data.get("username", "")))
 
     async def purge_expired(self) -> int:
         def purge(session: Session) -> int:

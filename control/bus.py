@@ -9,6 +9,13 @@ Two kinds of subscriber:
 
 Events are small JSON-serialisable dataclasses so the same event can cross a process boundary.
 Per-packet and per-frame work never goes through the bus.
+
+Across nodes (PostgreSQL, `control/bus_postgres.py`) every local event is forwarded to the other
+nodes, which publish it marked with its origin (`event.node`, "" when local). Client queues get
+every event, local or remote. An internal handler gets remote events only when registered with
+`remote=True`: opt in where the state it keeps is shared by all nodes (a cache of database rows,
+token revocation); leave it out where the handler acts on what THIS node holds (its streams,
+its recorders), or every node would act on one event.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from control.policy import Target
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Event"], Awaitable[None] | None]
+ANY = "*"  # `bus.on(ANY, handler)`: every event, whatever its kind
+# Published locally when this node may have missed events of other nodes (its LISTEN
+# connection dropped): every WebSocket client gets it and should refetch what it shows.
+RESYNC = "bus.resync"
 
 CLOSE_DRAIN_S = 10.0  # a handler stuck at shutdown must not hold the node up for ever
 
@@ -49,6 +60,11 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     action: str = "room.status"
     at: datetime = field(default_factory=utcnow)
+    node: str = ""  # the node it was published on; "" = this one
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self.node)
 
     def to_json(self) -> str:
         """The form WebSocket clients receive."""
@@ -63,7 +79,7 @@ class Event:
         target = asdict(self.target)
         target["staff"] = sorted(self.target.staff)
         return json.dumps({"kind": self.kind, "action": self.action, "at": iso(self.at),
-                           "target": target, "data": self.data},
+                           "target": target, "data": self.data, "node": self.node},
                           ensure_ascii=False, default=str)
 
     @classmethod
@@ -75,7 +91,7 @@ class Event:
             target["staff"] = frozenset(target.get("staff", ()))
             return cls(kind=str(body["kind"]), action=str(body["action"]),
                        at=parse_iso(body["at"]), target=Target(**target),
-                       data=dict(body["data"]))
+                       data=dict(body["data"]), node=str(body.get("node", "")))
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not an encoded event: {exc}") from None
 
@@ -155,7 +171,7 @@ class EventBus:
     """Publishes events in order to internal handlers (awaited) and client queues (lossy)."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, list[Handler]] = {}
+        self._handlers: dict[str, list[tuple[Handler, bool]]] = {}
         self._subscribers: set[Subscription] = set()
         self._pending: deque[tuple[Event, asyncio.Future[None] | None]] = deque()
         self._wake: asyncio.Event | None = None
@@ -166,9 +182,10 @@ class EventBus:
 
     # ---- subscribing ----
 
-    def on(self, kind: str, handler: Handler) -> None:
-        """Call `handler(event)` for every event of `kind`; `"prefix.*"` matches a family."""
-        self._handlers.setdefault(kind, []).append(handler)
+    def on(self, kind: str, handler: Handler, *, remote: bool = False) -> None:
+        """Call `handler(event)` for every event of `kind`; `"prefix.*"` matches a family and
+        `"*"` every kind. With `remote`, also for events published on other nodes."""
+        self._handlers.setdefault(kind, []).append((handler, remote))
 
     def subscribe(self, maxsize: int = 256) -> Subscription:
         """A bounded client queue of every event (filter by policy when reading)."""
@@ -183,11 +200,14 @@ class EventBus:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def handlers_of(self, kind: str) -> list[Handler]:
-        """The internal handlers an event of `kind` reaches, in the order they run."""
+    def handlers_of(self, kind: str, *, remote: bool = False) -> list[Handler]:
+        """The internal handlers an event of `kind` reaches, in the order they run: exact kind,
+        then family, then `"*"`; for a `remote` event only those registered `remote=True`."""
         family = kind.rpartition(".")[0]
-        return [*self._handlers.get(kind, ()),
-                *(self._handlers.get(f"{family}.*", ()) if family else ())]
+        entries = [*self._handlers.get(kind, ()),
+                   *(self._handlers.get(f"{family}.*", ()) if family else ()),
+                   *(self._handlers.get(ANY, ()) if kind != ANY else ())]
+        return [handler for handler, opted in entries if opted or not remote]
 
     # ---- publishing ----
 
@@ -240,7 +260,7 @@ class EventBus:
     def _dispatch_sync(self) -> None:
         while self._pending:
             event, _ = self._pending.popleft()
-            for handler in self.handlers_of(event.kind):
+            for handler in self.handlers_of(event.kind, remote=event.is_remote):
                 try:
                     result = handler(event)
                     if inspect.isawaitable(result):
@@ -260,7 +280,7 @@ class EventBus:
                 await wake.wait()
                 continue
             event, done = self._pending.popleft()
-            for handler in self.handlers_of(event.kind):
+            for handler in self.handlers_of(event.kind, remote=event.is_remote):
                 try:
                     result = handler(event)
                     if inspect.isawaitable(result):

@@ -1,5 +1,5 @@
 """Tables owned by the control plane: courts, courtrooms, feeds, users, tokens, audit,
-alerts and walls."""
+alerts, walls and the province's nodes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -180,3 +181,49 @@ class SharedWall(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Node(Base):
+    """A `courtav serve` process of the province: its address, last heartbeat and load."""
+
+    __tablename__ = "nodes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(256))
+    state: Mapped[str] = mapped_column(String(16), default="alive")  # alive | dead | stopped
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    load: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BusPayload(Base):
+    """An event too large for a NOTIFY, sent across nodes by reference; kept about a minute."""
+
+    __tablename__ = "bus_payloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class LimitHit(Base):
+    """One counted attempt of a shared rate limit (`name`: login, petition address or phone),
+    alive until `expires_at`; every node counts the same rows."""
+
+    __tablename__ = "limit_hits"
+    __table_args__ = (Index("ix_limit_hits_key", "name", "key", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Lease(Base):
+    """A duty that one node at a time holds (e.g. the retention run) until `expires_at`."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -120,6 +120,12 @@ class NodeLoad:
         return self._sample
 
 
+    def heartbeat(self) -> dict[str, Any]:
+        """What this node's heartbeat carries: the sample without its node and time."""
+        sample = asdict(self.sample())
+        return {k: v for k, v in sample.items() if k not in ("node", "at", "bytes_in_total")}
+
+
 def _worst(alerts: list[AlertView]) -> int:
     return max((SEVERITIES.index(a.severity) for a in alerts), default=-1)
 

@@ -95,7 +95,9 @@ class Webhooks:
 
     def wanted(self, event: Event) -> bool:
         # Private business (sealed hearings, say) stays inside.
-        return event.kind.startswith(self.settings.kinds) and not event.target.private
+        # A remote event is delivered by the node it was published on, once.
+        return (event.kind.startswith(self.settings.kinds) and not event.target.private
+                and not event.is_remote)
 
     def offer(self, event: Event) -> None:
         """Queue one event for every URL (never blocks; a full queue drops its oldest)."""

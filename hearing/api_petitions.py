@@ -53,7 +53,7 @@ async def sign_up(request: web.Request) -> web.Response:
     """A place in the court's queue and its ticket (also set as the `petition` cookie)."""
     desk = petitions(request)
     address = client_address(request)
-    desk.check_address(address)
+    await desk.check_address(address)
     form = _sign_up_form(await read_fields(request, _FORM))
     ticket, body = await desk.sign_up(form, address)
     response = no_store_reply({**body, "ticket": ticket}, 201)

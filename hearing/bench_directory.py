@@ -49,8 +49,9 @@ class BenchDirectory:
         self.db = db
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
         self.queries = 0  # database round trips, for tests and metrics
-        bus.on("hearing.*", self._forget)
-        bus.on("petition.*", self._forget)
+        # Remote too: a hearing changed on another node changes the rows this cache holds.
+        bus.on("hearing.*", self._forget, remote=True)
+        bus.on("petition.*", self._forget, remote=True)
 
     def _forget(self, event: Event) -> None:
         self._cache.clear()

@@ -122,8 +122,11 @@ class PetitionDesk:
         cfg = services.settings.hearing
         self.ttl = timedelta(minutes=cfg.petition_ticket_ttl_min)
         self.queue_max = cfg.petition_queue_max
-        self.by_address = RateLimit(cfg.petition_signups_per_address, cfg.petition_window_s)
-        self.by_phone = RateLimit(cfg.petition_signups_per_phone, cfg.petition_window_s)
+        db = services.db
+        self.by_address = RateLimit(db, "petition.address", cfg.petition_signups_per_address,
+                                    cfg.petition_window_s)
+        self.by_phone = RateLimit(db, "petition.phone", cfg.petition_signups_per_phone,
+                                  cfg.petition_window_s)
         self.lock = asyncio.Lock()
         self.sessions: dict[int, LiveSession] = {}
         # Each waiting ticket's expiry is a timer: nothing sweeps the table.
@@ -164,13 +167,13 @@ class PetitionDesk:
 
     # ---- the petitioner ----
 
-    def check_address(self, address: str) -> None:
+    async def check_address(self, address: str) -> None:
         """Every sign-up attempt from an address counts, valid or not (429 beyond the limit)."""
-        self._throttle(self.by_address, address, "address")
-        self.by_address.hit(address)
+        await self._throttle(self.by_address, address, "address")
 
-    def _throttle(self, window: RateLimit, key: str, what: str) -> None:
-        wait = window.check(key)
+    async def _throttle(self, window: RateLimit, key: str, what: str) -> None:
+        """Count an attempt of `key` on every node's shared counter, or refuse it (429)."""
+        wait = await window.hit(key)
         if wait > 0:
             seconds = math.ceil(wait)
             raise HearingError(429, f"too many petition sign-ups from this {what}; try later",
@@ -181,8 +184,7 @@ class PetitionDesk:
         if form.court not in self.services.registry.courts:
             raise HearingError(404, "this court takes no remote petitions",
                                {"court": form.court[:16]})
-        self._throttle(self.by_phone, form.phone, "phone number")
-        self.by_phone.hit(form.phone)
+        await self._throttle(self.by_phone, form.phone, "phone number")
         ticket = secrets.token_urlsafe(32)
         now = utcnow()
 

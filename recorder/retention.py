@@ -6,7 +6,8 @@ removed: recordings under legal hold, recordings still recording, and recordings
 chain does not verify; those are flagged (a `RetentionFlag` row, an alert and an audit record)
 and kept for a person to look at.
 Exported MP4 files are removed after `export_days`. The job runs daily from the recorder's
-start; `RetentionJob.run(now)` runs it once.
+start, on one node of the province: the node that takes the `retention` lease for the day
+(`run_if_due`); `RetentionJob.run(now)` runs it once, here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from control.bus import Event, EventBus
 from control.config import RetentionSettings
 from control.db import Database, utcnow
 from control.iso8601 import MILLIS, iso
+from control.leases import Leases
 from control.policy import Principal, Target
 from control.registry import CourtRegistry
 from recorder.exports import ExportQueue
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 SYSTEM: Final = Principal("recorder.retention", "system")
 FIRST_RUN_DELAY_S: Final = 300.0  # after start-up, so a restart loop does not thrash the disk
+LEASE: Final = "retention"
+LEASE_TRY_S: Final = 3600.0  # how often a node asks whether the day's run is free to take
 
 
 def keep_days(settings: RetentionSettings, level: str | None, hearing_type: str | None) -> int:
@@ -84,10 +88,12 @@ class RetentionJob:
 
     def __init__(self, db: Database, bus: EventBus, registry: CourtRegistry, root: Path,
                  exports: ExportQueue, settings: RetentionSettings,
-                 audit: AuditLog | None = None) -> None:
+                 audit: AuditLog | None = None, leases: Leases | None = None) -> None:
         self.db, self.bus, self.registry, self.root = db, bus, registry, root
         self.exports, self.settings, self.audit = exports, settings, audit
+        self.leases = leases
         self.last_report: RetentionReport | None = None
+        self.runs = 0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -103,12 +109,26 @@ class RetentionJob:
 
     async def _daily(self) -> None:
         await asyncio.sleep(FIRST_RUN_DELAY_S)
+        interval = self.settings.interval_hours * 3600
+        # With a lease, every node asks often and the lease keeps it to one run per interval.
+        tick = interval if self.leases is None else min(interval, LEASE_TRY_S)
         while True:  # until stop() cancels it
             try:
-                await self.run()
+                await self.run_if_due()
             except Exception:
                 log.exception("retention run failed")
-            await asyncio.sleep(self.settings.interval_hours * 3600)
+            await asyncio.sleep(tick)
+
+    async def run_if_due(self, now: datetime | None = None) -> RetentionReport | None:
+        """Run if this node takes the interval's `retention` lease (None: another node has it).
+
+        The lease is kept for the whole interval, not released after the run: it stands for
+        "this interval's run is taken", so one run per interval happens across the nodes; if
+        its holder dies, the next interval's lease goes to whichever node asks first."""
+        if self.leases is not None and not await self.leases.acquire(
+                LEASE, self.settings.interval_hours * 3600):
+            return None
+        return await self.run(now)
 
     def keep_days_of(self, court: str, retention_class: str | None) -> int:
         """Days to keep: by the court's level, or longer by the recording's retention class."""
@@ -144,6 +164,7 @@ class RetentionJob:
                 await self._expire(cand, days, now, report)
         report.exports_removed = await self._expire_exports(now)
         self.last_report = report
+        self.runs += 1
         log.info("retention run", extra={"retention": report.to_json()})
         return report
 

@@ -26,6 +26,7 @@ from control.config import RetentionSettings
 from control.db import Database, utcnow
 from control.errors import ApiError
 from control.iso8601 import MILLIS, iso
+from control.leases import Leases
 from control.media_paths import room_path
 from control.monitoring import RoomMonitor
 from control.policy import Principal, Target
@@ -89,7 +90,7 @@ class RecorderService:
                  monitor: RoomMonitor | None = None, staff: HearingStaff | None = None,
                  workers: int = 4, exports_dir: Path | None = None,
                  retention: RetentionSettings | None = None,
-                 audit: AuditLog | None = None) -> None:
+                 audit: AuditLog | None = None, leases: Leases | None = None) -> None:
         self.db = db
         self.bus = bus
         self.registry = registry
@@ -102,7 +103,7 @@ class RecorderService:
         self.last_reconcile = ReconcileReport()
         self.exports = ExportQueue(db, bus, recordings_dir, exports_dir)
         self.retention = RetentionJob(db, bus, registry, recordings_dir, self.exports,
-                                      retention or RetentionSettings(), audit)
+                                      retention or RetentionSettings(), audit, leases)
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._active: dict[str, _Active] = {}

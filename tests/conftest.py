@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -113,14 +114,15 @@ def in_ci() -> bool:
 POSTGRES_URL = os.environ.get("COURTAV_TEST_POSTGRES_URL", "")
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards (CI must have one)."""
+@contextlib.contextmanager
+def fresh_postgres(prefix: str, what: str) -> Iterator[str]:
+    """A fresh PostgreSQL database named `<prefix>_<random>`, dropped afterwards. Locally it
+    skips without COURTAV_TEST_POSTGRES_URL; under CI=true it fails instead."""
     if not POSTGRES_URL:
         if in_ci():
             pytest.fail("CI=true but COURTAV_TEST_POSTGRES_URL is not set (.ci/run starts one)")
-        pytest.skip("set COURTAV_TEST_POSTGRES_URL to run against PostgreSQL")
-    name = f"courtav_test_{uuid.uuid4().hex[:12]}"
+        pytest.skip(f"set COURTAV_TEST_POSTGRES_URL to run {what}")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -130,3 +132,10 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards (CI must have one)."""
+    with fresh_postgres("courtav_test", "against PostgreSQL") as url:
+        yield url

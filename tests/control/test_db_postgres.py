@@ -16,8 +16,9 @@ from tests.conftest import PASSWORD, auth, login
 pytestmark = pytest.mark.postgres
 
 
-async def test_schema_and_api_on_postgres(aiohttp_client, settings: Settings,
-                                          pg_url: str) -> None:
+async def test_schema_and_api_on_postgres(pg_url: str, aiohttp_client,
+                                          settings: Settings) -> None:
+    # pg_url first: its database is dropped only after the app (and its node) stopped.
     pg_settings = replace(settings, database_url=pg_url)
     svc = build_services(pg_settings)
     assert svc.db.engine.dialect.name == "postgresql"

@@ -141,3 +141,32 @@ async def test_a_handler_publishing_queues_and_publish_waits_for_handlers() -> N
     await bus.drain()
     assert order == ["opened handled", "alert handled"]
     await bus.close()
+
+
+async def test_remote_events_reach_only_handlers_that_opt_in() -> None:
+    bus = EventBus()
+    seen: list[tuple[str, str, str]] = []
+    bus.on("hearing.opened", lambda e: seen.append(("local-only", e.kind, e.node)))
+    bus.on("hearing.*", lambda e: seen.append(("shared", e.kind, e.node)), remote=True)
+    bus.on("*", lambda e: seen.append(("every", e.kind, e.node)))
+    sub = bus.subscribe()
+    await bus.publish(Event("hearing.opened", Target(court="HL")))
+    await bus.publish(Event("hearing.opened", Target(court="HL"), node="node-b"))
+    await bus.publish(Event("room.status", Target(court="HL")))
+    assert seen == [("local-only", "hearing.opened", ""), ("shared", "hearing.opened", ""),
+                    ("every", "hearing.opened", ""), ("shared", "hearing.opened", "node-b"),
+                    ("every", "room.status", "")]
+    # Client queues get every event, local or remote.
+    assert [(e.kind, e.node) for e in sub.ready()] == [
+        ("hearing.opened", ""), ("hearing.opened", "node-b"), ("room.status", "")]
+    assert len(bus.handlers_of("hearing.opened")) == 3
+    assert len(bus.handlers_of("hearing.opened", remote=True)) == 1
+    assert len(bus.handlers_of("alert.raised")) == 1  # "*" alone
+
+
+def test_an_event_crosses_a_process_boundary_with_its_origin() -> None:
+    event = Event("hearing.opened", Target(court="HL", staff=frozenset({"judge.a"})),
+                  {"id": 7}, node="node-a")
+    back = Event.decode(event.encode())
+    assert back == event and back.is_remote
+    assert not Event.decode(Event("x.y", Target()).encode()).is_remote

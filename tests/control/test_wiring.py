@@ -35,3 +35,18 @@ async def test_who_reacts_to_streams_and_broadcasts(client: TestClient, services
     assert reactions(services, "petition.ended") == ["PetitionMedia.on_ended",
                                                      "BenchDirectory._forget"]
     assert reactions(services, "case.changed") == ["Broadcasts.on_case_changed"]
+
+
+async def test_who_reacts_to_events_of_other_nodes(client: TestClient, services: Core) -> None:
+    """Only handlers of state every node shares opt in to remote events."""
+
+    def remote(kind: str) -> list[str]:
+        return [getattr(h, "__qualname__", repr(h))
+                for h in services.bus.handlers_of(kind, remote=True)]
+
+    assert remote("hearing.opened") == ["BenchDirectory._forget"]
+    assert remote("petition.ended") == ["BenchDirectory._forget"]
+    assert remote("stream.down") == []  # streams are this node's own
+    assert remote("auth.token_revoked") == ["Authenticator._drop_token"]
+    assert remote("auth.sessions_ended") == ["Authenticator._drop_user"]
+    assert reactions(services, "auth.token_revoked") == ["Authenticator._drop_token"]

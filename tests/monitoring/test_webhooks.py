@@ -56,12 +56,16 @@ async def test_events_are_signed_and_delivered(aiohttp_server) -> None:
         bus.post(Event("hearing.opened", ROOM, {"hearing": 7}, action="hearing.view"))
         bus.post(Event("hearing.opened", Target(kind="hearing", court="HL0102",
                                                    private=True), {"hearing": 8}))
+        # Published on another node: that node delivers it, not every node again.
+        bus.post(Event("alert.raised", ROOM, {"kind": "silent"}, action="alert.view",
+                       node="node-b"))
         bus.post(Event("alert.raised", ROOM, {"kind": "frozen"}, action="alert.view"))
         assert await wait_until(lambda: len(receiver.got) == 3, 5)
     finally:
         await hooks.stop()
     kinds = [body["kind"] for body, _ in receiver.got]
     assert kinds == ["room.status", "hearing.opened", "alert.raised"]  # in order
+    assert receiver.got[2][0]["data"] == {"kind": "frozen"}
     body, headers = receiver.got[0]
     assert body["room"] == "HL0102-01" and body["data"] == {"status": "live"}
     assert headers["X-Courtav-Event"] == "room.status" and len(headers["X-Courtav-Delivery"]) == 32

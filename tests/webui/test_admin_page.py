@@ -1,4 +1,5 @@
-"""The administration page in headless Chromium: users, remote sites, courts, settings."""
+"""The administration page in headless Chromium: users, remote sites, courts, settings,
+nodes."""
 
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ async def test_admin_manages_users_and_sites(client: TestClient, browser: Any) -
     assert "secret" not in (await page.text_content("#settings") or "").lower().replace(
         "signed", "")
     await page.screenshot(path=screenshot_path("admin-settings"), full_page=True)
+    # The province's nodes: here the one node that answers, alive.
+    await page.keyboard.press("ArrowRight")
+    node = page.locator("#nodes tr[data-state='alive']")
+    await node.wait_for(timeout=10_000)
+    assert await page.locator("#nodes tr").count() == 1
+    assert "本节点" in (await node.text_content() or "")
     assert errors == []
     await page.context.close()
 

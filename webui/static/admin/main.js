@@ -1,4 +1,5 @@
-// The administration page: users and roles, remote sites, courts and rooms, effective settings.
+// The administration page: users and roles, remote sites, courts and rooms, effective settings,
+// the province's nodes.
 import { startShell } from "../lib/shell.js";
 import { addStrings, applyTranslations, onLangChange, t } from "../lib/i18n.js";
 import { api } from "../lib/api.js";
@@ -6,6 +7,7 @@ import { showUsers } from "./users.js";
 import { showSites } from "./sites.js";
 import { showCourts } from "./courts.js";
 import { showSettings } from "./settings.js";
+import { showNodes } from "./nodes.js";
 import { report } from "./report.js";
 
 addStrings({
@@ -45,11 +47,27 @@ addStrings({
   "admin.rooms_of": ["{court} 的法庭（{n}）", "Rooms of {court} ({n})"],
   "admin.settings_note": ["以下为服务器当前生效的设置（配置文件与环境变量），修改配置后重启生效。",
     "The settings the server runs with now (config file and environment); change the config and restart."],
+  "admin.nodes": ["节点", "Nodes"],
+  "admin.refresh": ["刷新", "Refresh"],
+  "admin.node": ["节点", "Node"],
+  "admin.node_self": ["（本节点）", "(this node)"],
+  "admin.node_url": ["地址", "URL"],
+  "admin.last_beat": ["最近心跳", "Last beat"],
+  "admin.started": ["启动时间", "Started"],
+  "admin.streams": ["直播/流", "Live / streams"],
+  "admin.viewers": ["观看", "Viewers"],
+  "admin.recordings": ["录制", "Recordings"],
+  "admin.cpu": ["CPU 核", "CPU cores"],
+  "admin.bitrate": ["输入码率", "Bitrate in"],
+  "node.alive": ["在线", "Alive"],
+  "node.dead": ["失联", "Dead"],
+  "node.stopped": ["已停止", "Stopped"],
   "site.detention_centre": ["看守所", "Detention centre"],
   "site.prison": ["监狱", "Prison"],
 });
 
-const TABS = { users: showUsers, sites: showSites, courts: showCourts, settings: showSettings };
+const TABS = { users: showUsers, sites: showSites, courts: showCourts, settings: showSettings,
+  nodes: showNodes };
 const shown = new Set();
 let me = null;
 

@@ -53,7 +53,13 @@ export function events(handler, { onState } = {}) {
     ws = new WebSocket(`${proto}://${location.host}/api/events`);
     ws.onopen = () => { delay = 500; onState?.("open"); };
     ws.onmessage = (msg) => {
-      try { handler(JSON.parse(msg.data)); } catch (err) { console.error(err); }
+      try {
+        const event = JSON.parse(msg.data);
+        // The node lost other nodes' events for a moment: to the page, as if the socket had
+        // closed and opened again, so pages refetch what they show as after a reconnect.
+        if (event.kind === "bus.resync") { onState?.("closed"); onState?.("open"); return; }
+        handler(event);
+      } catch (err) { console.error(err); }
     };
     ws.onclose = () => {
       onState?.("closed");
