@@ -41,6 +41,7 @@ from control.leases import Leases
 from control.metrics import METRICS, Metrics, MetricsAccess, http_middleware
 from control.migrate import upgrade
 from control.monitoring import RoomMonitor
+from control.node_auth import NodeCredential
 from control.nodes import NODES, NodeDirectory
 from control.operations import FeedWatch, NodeLoad, OperationsView
 from control.policy import Policy
@@ -100,6 +101,7 @@ def build_services(settings: Settings) -> Core:
         auth=Authenticator(db, settings.auth, bus),
         audit=AuditLog(db),
         catalog=RoomCatalog(registry, monitor),
+        credential=NodeCredential(settings.node.id),
     )
 
 

@@ -18,7 +18,7 @@ from control.db import Database, utcnow
 from control.errors import ApiError
 from control.models import AuthToken, User
 from control.passwords import DUMMY_HASH, check_password_strength, hash_password, verify_password
-from control.policy import ROLES, Principal, Target
+from control.policy import ACCOUNT_ROLES, Principal, Target
 from control.ratelimit import RateLimit
 from control.registry import CourtRegistry
 
@@ -47,8 +47,8 @@ def validate_account(username: str, role: str, court: str | None, registry: Cour
     """Raise AuthError(400) unless the name, role and court make a valid account."""
     if not 2 <= len(username) <= 64 or not set(username) <= USERNAME_CHARS:
         raise AuthError(400, "username must be 2-64 characters of a-z 0-9 . _ -")
-    if role not in ROLES or role == "public":
-        raise AuthError(400, f"role must be one of {', '.join(r for r in ROLES if r != 'public')}")
+    if role not in ACCOUNT_ROLES:
+        raise AuthError(400, f"role must be one of {', '.join(ACCOUNT_ROLES)}")
     if role == "admin" and court is not None:
         raise AuthError(400, "an admin belongs to no court")
     if role != "admin" and court not in registry.courts:

@@ -19,7 +19,7 @@ from control.demo import ensure_demo_users, format_logins
 from control.logs import configure_logging
 from control.migrate import SchemaError, current, head, known, upgrade
 from control.models import User
-from control.policy import ROLES
+from control.policy import ACCOUNT_ROLES
 from control.registry import CourtRegistry
 
 
@@ -133,7 +133,7 @@ def parser() -> argparse.ArgumentParser:
     usub = users.add_subparsers(dest="users_cmd", required=True)
     add = usub.add_parser("add", help="add a user; the password is read from standard input")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=[r for r in ROLES if r != "public"])
+    add.add_argument("--role", required=True, choices=ACCOUNT_ROLES)
     add.add_argument("--court", help="court code (all roles but admin)")
     add.add_argument("--display-name")
     usub.add_parser("list", help="list users")

@@ -15,13 +15,15 @@ if TYPE_CHECKING:
     from control.config import Settings
     from control.db import Database
     from control.monitoring import RoomMonitor
+    from control.node_auth import NodeCredential
     from control.policy import Policy
     from control.registry import CourtRegistry
 
 
 @dataclass
 class Core:
-    """Settings, database, court registry, policy, bus, room monitor, accounts and audit."""
+    """Settings, database, court registry, policy, bus, room monitor, accounts, audit, and
+    this node's credential towards the other nodes."""
 
     settings: Settings
     db: Database
@@ -32,6 +34,7 @@ class Core:
     auth: Authenticator
     audit: AuditLog
     catalog: RoomCatalog
+    credential: NodeCredential
 
 
 CORE = web.AppKey("core", Core)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from control.core import CORE, Core
 from control.errors import ApiError
+from control.node_auth import SCHEME as NODE_SCHEME
 from control.policy import PUBLIC, Principal, Target
 
 _PRINCIPAL = web.RequestKey("principal", Principal)
@@ -33,8 +34,12 @@ async def principal(request: web.Request) -> Principal:
     cached = request.get(_PRINCIPAL)
     if cached is not None:
         return cached
-    token = bearer_token(request)
-    who = (await core_of(request).auth.resolve(token) if token else None) or PUBLIC
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme == NODE_SCHEME:  # another node of the province (control.node_auth)
+        who = core_of(request).credential.verify(value) or PUBLIC
+    else:
+        token = bearer_token(request)
+        who = (await core_of(request).auth.resolve(token) if token else None) or PUBLIC
     request[_PRINCIPAL] = who
     return who
 

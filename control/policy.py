@@ -17,7 +17,7 @@ from control.registry import CourtRegistry
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: a logged-in user, or the anonymous public."""
+    """Who is asking: a logged-in user, another node (role `node`), or the anonymous public."""
 
     username: str
     role: str
@@ -26,7 +26,7 @@ class Principal:
 
     @property
     def is_anonymous(self) -> bool:
-        return self.user_id is None
+        return self.role == "public"
 
 
 PUBLIC: Final = Principal(username="", role="public")
@@ -94,6 +94,10 @@ _ROLES: Final[dict[str, tuple[Scope, frozenset[str]]]] = {
         frozenset({"court.view", "room.status", "room.view", "alert.view", "alert.ack",
                    "wall.use"}),
     ),
+    # Another node of the province, relaying a stream or a recording to users that their own
+    # node has checked (control.node_auth).
+    "node": (Scope.EVERYWHERE, frozenset({"court.view", "room.status", "room.view",
+                                          "recording.view", "hearing.view"})),
     "public": (Scope.DISCLOSED, frozenset({"room.view", "recording.view", "hearing.view"})),
 }
 
@@ -103,7 +107,9 @@ _JUDGE_OWN_WORK: Final = frozenset({"hearing.view", "hearing.mark", "recording.v
 
 _CASE_WORK: Final = frozenset({"hearing", "recording"})
 
+# The roles a principal may have; an account may have any but `public` and `node`.
 ROLES: Final = tuple(_ROLES)
+ACCOUNT_ROLES: Final = tuple(r for r in ROLES if r not in ("public", "node"))
 MAX_CACHED_GRANTS: Final = 4096  # (role, court) pairs: 6 roles x 192 courts fit
 
 # Where an action is granted: every court, or these court codes.
@@ -113,7 +119,7 @@ Courts = Literal["*"] | list[str]
 def role_scopes() -> dict[str, str]:
     """The roles an account may have and how far each reaches (everywhere, subtree, own court)."""
     return {role: scope.value for role, (scope, _) in _ROLES.items()
-            if scope is not Scope.DISCLOSED}
+            if role in ACCOUNT_ROLES}
 
 
 class Policy:
