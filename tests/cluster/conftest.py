@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -32,6 +33,7 @@ HEARTBEAT_S = 0.5
 DEAD_AFTER_BEATS = 4  # 2 s of silence: margin for a loaded 2-core CI machine
 ADMIN = "admin"
 ADMIN_PASSWORD = "cluster admin password"
+NODE_SECRET = secrets.token_hex(16)  # made per run, like a province's deployment would
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 
@@ -93,7 +95,8 @@ class Cluster:
                 "COURTAV_DATABASE_URL": self.database_url, "COURTAV_PORT": str(node.port),
                 "COURTAV_NODE_ID": node.id, "COURTAV_NODE_URL": node.url,
                 "COURTAV_DATA_DIR": str(node.data_dir), "COURTAV_ICE_HOSTS": "127.0.0.1",
-                "COURTAV_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO)}
+                "COURTAV_LOG_LEVEL": "WARNING", "COURTAV_NODE_SECRET": NODE_SECRET,
+                "PYTHONPATH": str(REPO)}
 
     def start(self, node_id: str) -> None:
         """Start the node's process (again, with the same id and port) and wait until it answers."""
