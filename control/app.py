@@ -48,6 +48,7 @@ from control.policy import Policy
 from control.province import load_province
 from control.ratelimit import purge_limit_hits
 from control.registry import CourtRegistry, sync_province
+from control.stream_directory import STREAMS, StreamDirectory
 from control.upcoming import UpcomingWatch
 from control.walls import WallBoard
 from control.webhooks import Webhooks, WebhookSettings
@@ -197,6 +198,8 @@ def create_app(settings: Settings, services: Core | None = None, *,
     bridge: PostgresBusBridge | None = None
     if db.engine.dialect.name == "postgresql":
         app[BUS_BRIDGE] = bridge = PostgresBusBridge(bus, db.url, settings.node.id)
+    # Where each live stream of the province is, kept before the media plane reports any.
+    app[STREAMS] = directory = StreamDirectory(db, bus, registry, settings.node.id)
     # The media plane, then the recorder over its streams; who sits on which hearing is
     # answered by the bench directory, built first and given to the recorder.
     app[live.LIVE] = media = live.LiveMedia(services)
@@ -249,9 +252,11 @@ def create_app(settings: Settings, services: Core | None = None, *,
 
     app.cleanup_ctx.append(_housekeeping)
     app.cleanup_ctx.append(_in_order([
-        # Registered first and left last: a node is alive while any of its services runs.
-        (nodes.start, nodes.stop),
+        # The bridge first, so that the other nodes hear this one come up; then the node,
+        # left last but for the bridge: a node is alive while any of its services runs.
         (bridge.start, bridge.stop) if bridge is not None else (None, None),
+        (nodes.start, nodes.stop),
+        (directory.start, None),
         (desk.start, desk.stop),
         (petitions.start, petitions.stop),
         (broadcasts.start, None),

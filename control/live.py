@@ -158,7 +158,8 @@ class LiveMedia:
         carries its room; any other path's is private: internal handlers only."""
         parsed = parse_room_path(event.path)
         room = self.services.registry.rooms.get(parsed[0]) if parsed else None
-        data: dict[str, object] = {"path": event.path, **dict(event.detail)}
+        data: dict[str, object] = {"path": event.path, "holder": self.services.settings.node.id,
+                                   **dict(event.detail)}
         if parsed is None or room is None:
             target = Target(kind="feed", private=True)
         else:

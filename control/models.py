@@ -196,6 +196,16 @@ class Node(Base):
     load: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class LiveStream(Base):
+    """A stream live now on a node of the province: the shared stream directory (path -> node)."""
+
+    __tablename__ = "live_streams"
+
+    path: Mapped[str] = mapped_column(String(256), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(64), index=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class BusPayload(Base):
     """An event too large for a NOTIFY, sent across nodes by reference; kept about a minute."""
 

@@ -25,11 +25,12 @@ async def test_who_reacts_when_a_hearing_opens(client: TestClient, services: Cor
 
 async def test_who_reacts_to_streams_and_broadcasts(client: TestClient, services: Core) -> None:
     assert reactions(services, "stream.down") == [
-        "LiveMedia._room_status", "HearingRecorder.on_stream", "Arraignment.on_stream",
-        "FeedWatch._on_stream", "UpcomingWatch._on_stream"]
-    assert reactions(services, "stream.up") == [
-        "LiveMedia._room_status", "HearingRecorder.on_stream", "PetitionMedia.on_stream",
+        "StreamDirectory._down", "LiveMedia._room_status", "HearingRecorder.on_stream",
         "Arraignment.on_stream", "FeedWatch._on_stream", "UpcomingWatch._on_stream"]
+    assert reactions(services, "stream.up") == [
+        "StreamDirectory._up", "LiveMedia._room_status", "HearingRecorder.on_stream",
+        "PetitionMedia.on_stream", "Arraignment.on_stream", "FeedWatch._on_stream",
+        "UpcomingWatch._on_stream"]
     assert reactions(services, "broadcast.ended") == ["LiveMedia._broadcast_ended"]
     assert reactions(services, "recording.failed") == ["HearingRecorder.on_recording_failed"]
     assert reactions(services, "petition.ended") == ["PetitionMedia.on_ended",
@@ -46,7 +47,9 @@ async def test_who_reacts_to_events_of_other_nodes(client: TestClient, services:
 
     assert remote("hearing.opened") == ["BenchDirectory._forget"]
     assert remote("petition.ended") == ["BenchDirectory._forget"]
-    assert remote("stream.down") == []  # streams are this node's own
+    # Streams are this node's own; only the directory of where they are is shared.
+    assert remote("stream.down") == ["StreamDirectory._down"]
+    assert remote("node.down") == ["StreamDirectory._node_down"]
     assert remote("auth.token_revoked") == ["Authenticator._drop_token"]
     assert remote("auth.sessions_ended") == ["Authenticator._drop_user"]
     assert reactions(services, "auth.token_revoked") == ["Authenticator._drop_token"]
